@@ -1,0 +1,68 @@
+// The consumer end of a queue.
+//
+// At most one consumer at a time (an OFD lock, as for the producer). Messages are read in place
+// and stay valid until release(), which hands every message received so far back to the producer
+// in one store. The released position lives in the file: a consumer restarted after a crash
+// resumes at the first message its predecessor had not released (so delivery is at-least-once;
+// sequence numbers let the application drop what it already processed).
+//
+// Memory ordering: the bytes of a message are fully written when the consumer sees it (acquire
+// load of the write position, paired with the producer's release). release() is a release store:
+// the consumer's reads of released messages happen-before the producer reuses their bytes.
+//
+// Do not block on an empty queue while holding unreleased messages that fill the ring: the
+// producer waits for room, the consumer for data. poll() releases what it delivered.
+//
+// Threads: a Consumer is used by one thread at a time. Handles are move-only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "shmq/message.hpp"
+#include "shmq/options.hpp"
+#include "shmq/result.hpp"
+
+namespace shmq {
+
+class Consumer {
+ public:
+  // Attaches to an existing queue file; errors as for Producer::open.
+  static Consumer open(const std::filesystem::path& path, const OpenOptions& open = {});
+
+  Consumer(Consumer&&) noexcept;
+  Consumer& operator=(Consumer&&) noexcept;
+  ~Consumer();  // detaches without releasing: unreleased messages are delivered again next time
+
+  // try_receive: would_block when empty. receive: waits; peer_gone when the queue is empty and the
+  // producer role is vacant (unless WaitOptions::return_on_peer_gone is false). receive_for: also
+  // timed_out. Throws shmq::Error(corrupt) when a record or position breaks the format.
+  Result<Message> try_receive();
+  Result<Message> receive();
+  Result<Message> receive_for(std::chrono::nanoseconds timeout);
+
+  // Hands every message received so far back to the producer; their views become invalid.
+  void release() noexcept;
+
+  // Delivers up to `max` messages that are available now, in order, then releases them.
+  // Returns how many were delivered (0 when the queue is empty). Does not wait.
+  std::size_t poll(const std::function<void(const Message&)>& on_message, std::size_t max = SIZE_MAX);
+
+  std::uint64_t next_sequence() const noexcept;  // the sequence number the next message will have
+  std::uint64_t capacity() const noexcept;
+  const std::filesystem::path& path() const noexcept;
+  bool producer_attached() const;  // asks the kernel (one fcntl): not for the hot path
+  void set_wait_options(const WaitOptions& wait) noexcept;
+
+  struct Impl;
+
+ private:
+  explicit Consumer(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shmq

@@ -1,0 +1,47 @@
+// Options for creating and opening a queue.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include <sys/types.h>
+
+namespace shmq {
+
+using namespace std::chrono_literals;
+
+// How a blocking call waits: spin first, then park on a shared futex.
+struct WaitOptions {
+  // Spin (re-reading the peer's position with a pause instruction) this long before parking.
+  // Parking and being woken costs ~20-45 us on a VM (the waker's FUTEX_WAKE plus waking a halted
+  // vCPU), so spinning for about that long keeps a busy queue at busy-poll latency while costing an
+  // idle queue at most one such spin per message (the classic spin-then-block bound: never worse
+  // than 2x the optimal choice). 0 parks at once.
+  std::chrono::nanoseconds spin = 50us;
+  // A parked waiter wakes this often to ask the kernel whether the peer still holds its role lock
+  // (a peer killed with SIGKILL cannot wake anyone). This bounds how late "peer_gone" is reported.
+  std::chrono::milliseconds liveness_interval = 100ms;
+  // false: keep waiting when the peer role is vacant (a consumer that follows a queue across
+  // producer restarts, like `tail -f`). true: return Status::peer_gone.
+  bool return_on_peer_gone = true;
+};
+
+struct CreateOptions {
+  // Ring size in bytes: a power of two from 4 KiB to 1 TiB. The file is this plus a 16 KiB header,
+  // fully allocated at create. The largest message is capacity - 16 bytes.
+  std::uint64_t capacity = std::uint64_t{1} << 20;
+  // File mode, applied exactly (the umask does not change it).
+  mode_t mode = 0600;
+  // Every record carries an XXH3-based checksum, checked by the consumer.
+  bool checksums = false;
+  // For tests of wrap-around arithmetic: the byte position the queue starts at (8-aligned).
+  std::uint64_t initial_position = 0;
+};
+
+struct OpenOptions {
+  // Accept a queue file owned by another uid (by default only the caller's own files are opened).
+  bool allow_other_owner = false;
+  WaitOptions wait{};
+};
+
+}  // namespace shmq

@@ -1,0 +1,126 @@
+// The producer end of a queue.
+//
+// A queue file has at most one producer at a time. Attaching takes an OFD lock on the file that the
+// kernel drops when the process dies, so a producer restarted after a crash attaches at once and
+// continues the sequence numbers from where the file says the queue stands.
+//
+// Visibility: a message is visible to the consumer once it is published. send()/try_send() publish
+// at once; commit(Publish::later) stages a message, and publish() makes every staged message
+// visible with a single store. Staged messages are also published before the producer waits for
+// space and when it is destroyed. What is visible is in the page cache, so it survives the death of
+// either process; surviving an OS crash is the job of checkpoints (docs/DESIGN.md).
+//
+// Memory ordering: everything written into a message before it is published happens-before the
+// consumer's reading of it (a release store of the write position, paired with the consumer's
+// acquire load).
+//
+// Threads: a Producer is used by one thread at a time. Handles are move-only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "shmq/options.hpp"
+#include "shmq/result.hpp"
+
+namespace shmq {
+
+enum class Publish : std::uint8_t { now, later };
+
+class Producer;
+
+// Room for one message, reserved in the ring: write the payload into bytes(), then commit().
+// Destroying a Reservation that was not committed abandons it: nothing becomes visible.
+// While a Reservation is outstanding its Producer accepts no other send or reservation.
+class Reservation {
+ public:
+  Reservation() = default;
+  Reservation(Reservation&& other) noexcept;
+  Reservation& operator=(Reservation&& other) noexcept;
+  ~Reservation();
+
+  std::span<std::byte> bytes() const noexcept { return bytes_; }
+  std::uint64_t sequence() const noexcept { return sequence_; }  // the number the message will get
+
+  // Commits the first `used` bytes (default: all) as one message and returns its sequence number.
+  std::uint64_t commit(Publish publish = Publish::now);
+  std::uint64_t commit(std::size_t used, Publish publish = Publish::now);
+  void abandon() noexcept;
+
+ private:
+  friend class Producer;
+  Reservation(Producer* owner, std::span<std::byte> bytes, std::uint64_t sequence) noexcept
+      : owner_(owner), bytes_(bytes), sequence_(sequence) {}
+  Producer* owner_ = nullptr;
+  std::span<std::byte> bytes_{};
+  std::uint64_t sequence_ = 0;
+};
+
+class Producer {
+ public:
+  // Creates a new queue file at `path` (exclusively; see create_queue) and attaches to it.
+  static Producer create(const std::filesystem::path& path, const CreateOptions& create = {},
+                         const OpenOptions& open = {});
+  // Attaches to an existing queue file. Throws shmq::Error: role_taken when another process is the
+  // producer (its pid, as recorded in the file, is in the message), not_a_queue / incompatible /
+  // damaged when the file cannot be trusted (it is left unchanged), io when a system call fails.
+  static Producer open(const std::filesystem::path& path, const OpenOptions& open = {});
+
+  Producer(Producer&&) noexcept;
+  Producer& operator=(Producer&&) noexcept;
+  ~Producer();  // publishes staged messages, then detaches (the consumer sees peer_gone once drained)
+
+  // Copying send. Returns the message's sequence number.
+  // try_send: would_block when the ring has no room now. send: waits for room; peer_gone when the
+  // consumer role became vacant while the ring is full. send_for: also timed_out.
+  // Throws shmq::Error(invalid_argument) when the message exceeds max_message_size(),
+  // and shmq::Error(corrupt) when the consumer's position is impossible.
+  Result<std::uint64_t> try_send(std::span<const std::byte> message, Publish publish = Publish::now);
+  Result<std::uint64_t> send(std::span<const std::byte> message);
+  Result<std::uint64_t> send_for(std::span<const std::byte> message, std::chrono::nanoseconds timeout);
+  Result<std::uint64_t> try_send(std::string_view text, Publish publish = Publish::now) { return try_send(as_bytes(text), publish); }
+  Result<std::uint64_t> send(std::string_view text) { return send(as_bytes(text)); }
+
+  // Sends every message with one publication (waiting for room as send() does; what fits is
+  // published before each wait). Returns the sequence number of the first message.
+  Result<std::uint64_t> send_batch(std::span<const std::span<const std::byte>> messages);
+
+  // Zero-copy: reserve room for a message of up to `size` bytes and write it in place.
+  Result<Reservation> try_reserve(std::size_t size);
+  Result<Reservation> reserve(std::size_t size);
+  Result<Reservation> reserve_for(std::size_t size, std::chrono::nanoseconds timeout);
+
+  // Makes every staged message visible and wakes the consumer if it is parked.
+  void publish() noexcept;
+
+  std::uint64_t next_sequence() const noexcept;  // the number the next message will get
+  std::size_t max_message_size() const noexcept;
+  std::uint64_t capacity() const noexcept;
+  const std::filesystem::path& path() const noexcept;
+  bool consumer_attached() const;  // asks the kernel (one fcntl): not for the hot path
+  void set_wait_options(const WaitOptions& wait) noexcept;
+
+  struct Impl;
+
+ private:
+  friend class Reservation;
+  explicit Producer(std::unique_ptr<Impl> impl) noexcept;
+  static std::span<const std::byte> as_bytes(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  std::unique_ptr<Impl> impl_;
+};
+
+// Creates a queue file and returns once it is complete: built under a temporary name in the same
+// directory (O_CREAT|O_EXCL|O_NOFOLLOW), fully allocated (a full disk fails here, never later with
+// SIGBUS), given exactly `options.mode`, synced, renamed into place without replacing anything
+// (RENAME_NOREPLACE), and the directory synced. Throws shmq::Error (already_exists when anything,
+// even a dangling symlink, is at the path; invalid_argument; io).
+void create_queue(const std::filesystem::path& path, const CreateOptions& options = {});
+
+}  // namespace shmq

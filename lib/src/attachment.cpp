@@ -1,0 +1,43 @@
+#include "attachment.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "shmq/error.hpp"
+#include "shmq/log.hpp"
+#include "waiting.hpp"
+
+namespace shmq::detail {
+
+void attach_role(QueueFile& file, Role role) {
+  layout::Header& h = file.header();
+  layout::RoleLine& line = role_line(h, role);
+  if (!try_take_role(file.fd(), role, file.path())) {
+    const std::uint32_t pid = line.pid.load(std::memory_order_relaxed);
+    throw Error(ErrorCode::role_taken, file.path(),
+                std::string("another process is attached as the ") + to_string(role) + " (pid " + std::to_string(pid) +
+                    " as recorded in the file; pids are informative only)");
+  }
+  // We hold the role: no other process writes these fields now. Relaxed stores: informative
+  // fields for tools, or (waiting) a flag only we set and only our wait loop relies on.
+  wait_line(h, role).waiting.store(0, std::memory_order_relaxed);
+  line.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+  line.attach_count.fetch_add(1, std::memory_order_relaxed);
+  line.attached.store(1, std::memory_order_relaxed);
+}
+
+void detach_role(QueueFile& file, Role role) noexcept {
+  layout::Header& h = file.header();
+  role_line(h, role).attached.store(0, std::memory_order_relaxed);
+  file.close_fd();                     // the kernel drops our role lock here
+  wake(wait_line(h, peer_of(role)));   // a parked peer re-checks liveness now instead of at its next interval
+  logger()->info("{} detached from {}", to_string(role), file.path().string());
+}
+
+bool peer_vacant(const QueueFile& file, Role self) {
+  const Role peer = peer_of(self);
+  if (role_line(file.header(), peer).attach_count.load(std::memory_order_relaxed) == 0) return false;  // not started yet
+  return !role_held_by_other(file.fd(), peer, file.path());
+}
+
+}  // namespace shmq::detail

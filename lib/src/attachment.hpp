@@ -1,0 +1,27 @@
+// Taking and giving up a role (producer or consumer) on an open queue file.
+#pragma once
+
+#include "queue_file.hpp"
+#include "role_lock.hpp"
+
+namespace shmq::detail {
+
+// Takes the role's lock, or throws Error(role_taken) naming the holder's recorded pid. Then
+// records this process in the role's line and clears the role's stale waiter announcement.
+void attach_role(QueueFile& file, Role role);
+
+// Clears the attached flag, drops the lock (by closing the descriptor) and wakes a parked peer so
+// that it notices at once. The mapping stays valid until the QueueFile is destroyed.
+void detach_role(QueueFile& file, Role role) noexcept;
+
+// The peer role is vacant now but was taken at least once (so "gone", not "not yet started").
+bool peer_vacant(const QueueFile& file, Role self);
+
+inline layout::RoleLine& role_line(layout::Header& h, Role role) { return role == Role::producer ? h.producer : h.consumer; }
+// The line a role parks on: the consumer waits for data, the producer for space.
+inline layout::WaitLine& wait_line(layout::Header& h, Role role) {
+  return role == Role::producer ? h.space_ready : h.data_ready;
+}
+inline Role peer_of(Role role) { return role == Role::producer ? Role::consumer : Role::producer; }
+
+}  // namespace shmq::detail

@@ -1,0 +1,121 @@
+#include "shmq/consumer.hpp"
+
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "attachment.hpp"
+#include "ring_reader.hpp"
+#include "shmq/error.hpp"
+#include "shmq/log.hpp"
+#include "waiting.hpp"
+
+namespace shmq {
+
+using detail::Role;
+
+struct Consumer::Impl {
+  Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+  detail::QueueFile file;
+  detail::RingReader reader;
+  WaitOptions wait;
+  std::optional<Error> broken;  // sticky: once the producer broke the protocol, every call fails
+  bool peer_gone_logged = false;
+
+  layout::Header& header() const { return file.header(); }
+
+  void release_and_wake() noexcept {
+    if (reader.release()) detail::wake(header().space_ready);
+  }
+
+  // Reads the next message, waiting until `deadline` (monotonic ns) unless it is 0 (try only).
+  Result<Message> receive_until(std::int64_t deadline) {
+    if (broken) [[unlikely]] throw *broken;
+    try {
+      Message m;
+      for (;;) {
+        if (reader.try_read(m)) {
+          peer_gone_logged = false;
+          return m;
+        }
+        if (deadline == 0) return Status::would_block;
+        const Status s = detail::wait_until(
+            header().data_ready, wait, deadline, [&](std::memory_order order) { return reader.refresh(order); },
+            [&] { return detail::peer_vacant(file, Role::consumer); });
+        if (s != Status::ok) {
+          if (s == Status::peer_gone && !peer_gone_logged) {
+            peer_gone_logged = true;
+            logger()->info("producer of {} is gone and the queue is drained", file.path().string());
+          }
+          return s;
+        }
+      }
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::corrupt && !broken) {
+        broken = e;
+        logger()->error("{}", e.what());
+      }
+      throw;
+    }
+  }
+};
+
+Consumer::Consumer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Consumer::Consumer(Consumer&&) noexcept = default;
+Consumer& Consumer::operator=(Consumer&& other) noexcept {
+  if (this != &other) {
+    Consumer old(std::move(*this));  // detaches what this handle held
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Consumer::~Consumer() {
+  if (impl_) detail::detach_role(impl_->file, Role::consumer);
+}
+
+Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {
+  try {
+    auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    detail::attach_role(impl->file, Role::consumer);
+    // Resume after the last message our predecessor released.
+    const detail::RingView view = impl->file.ring_view();
+    const detail::LivePositions live = detail::read_live_positions(view);
+    impl->reader = detail::RingReader(view, live.read, live.write, live.read_sequence);
+    logger()->info("consumer attached to {} (next sequence {})", path.string(), live.read_sequence);
+    return Consumer(std::move(impl));
+  } catch (const Error& e) {
+    logger()->error("{}", e.what());
+    throw;
+  }
+}
+
+Result<Message> Consumer::try_receive() { return impl_->receive_until(0); }
+Result<Message> Consumer::receive() { return impl_->receive_until(detail::kNever); }
+Result<Message> Consumer::receive_for(std::chrono::nanoseconds timeout) {
+  return impl_->receive_until(std::max<std::int64_t>(1, detail::deadline_after(timeout)));
+}
+
+void Consumer::release() noexcept { impl_->release_and_wake(); }
+
+std::size_t Consumer::poll(const std::function<void(const Message&)>& on_message, std::size_t max) {
+  std::size_t delivered = 0;
+  while (delivered < max) {
+    Result<Message> m = impl_->receive_until(0);
+    if (!m) break;
+    on_message(*m);
+    ++delivered;
+  }
+  if (delivered > 0) impl_->release_and_wake();
+  return delivered;
+}
+
+std::uint64_t Consumer::next_sequence() const noexcept { return impl_->reader.next_sequence(); }
+std::uint64_t Consumer::capacity() const noexcept { return impl_->file.identity().capacity; }
+const std::filesystem::path& Consumer::path() const noexcept { return impl_->file.path(); }
+bool Consumer::producer_attached() const {
+  return detail::role_held_by_other(impl_->file.fd(), Role::producer, impl_->file.path());
+}
+void Consumer::set_wait_options(const WaitOptions& wait) noexcept { impl_->wait = wait; }
+
+}  // namespace shmq

@@ -1,0 +1,159 @@
+// Creating a queue file: exclusive, never through a symlink, exact mode, fully allocated, built
+// under a temporary name and renamed into place only when complete, then made durable.
+#include <bit>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checksum.hpp"
+#include "queue_file.hpp"
+#include "shmq/error.hpp"
+#include "shmq/log.hpp"
+#include "shmq/producer.hpp"
+
+namespace shmq {
+namespace detail {
+namespace {
+
+[[noreturn]] void fail(ErrorCode code, const std::filesystem::path& path, const std::string& cause, int err = 0) {
+  throw Error(code, path, cause, err);
+}
+
+std::uint64_t random_u64() {
+  std::uint64_t v = 0;
+  if (::getrandom(&v, sizeof v, 0) != sizeof v) {  // cannot fail for 8 bytes after boot; fall back anyway
+    v = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ (std::uint64_t(::getpid()) << 32);
+  }
+  return v;
+}
+
+void validate_options(const std::filesystem::path& path, const CreateOptions& o) {
+  if (!std::has_single_bit(o.capacity) || o.capacity < layout::kMinCapacity || o.capacity > layout::kMaxCapacity) {
+    fail(ErrorCode::invalid_argument, path, "capacity " + std::to_string(o.capacity) + " is not a power of two from " +
+                                                std::to_string(layout::kMinCapacity) + " to " + std::to_string(layout::kMaxCapacity));
+  }
+  if ((o.mode & ~mode_t{07777}) != 0) fail(ErrorCode::invalid_argument, path, "mode has bits outside 07777");
+  if ((o.mode & S_IRUSR) == 0 || (o.mode & S_IWUSR) == 0) {
+    fail(ErrorCode::invalid_argument, path, "mode must let the owner read and write (0600 at least)");
+  }
+  if (o.initial_position % layout::kRecordAlign != 0) {
+    fail(ErrorCode::invalid_argument, path, "initial position is not 8-byte aligned");
+  }
+}
+
+void write_all(int fd, const void* data, std::size_t size, off_t offset, const std::filesystem::path& path) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, p, size, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(ErrorCode::io, path, "cannot write the header", n < 0 ? errno : EIO);
+    p += n;
+    size -= static_cast<std::size_t>(n);
+    offset += n;
+  }
+}
+
+void sync_fd(int fd, const std::filesystem::path& path, const char* what) {
+  while (::fsync(fd) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EINVAL || errno == EROFS) return;  // a file system without fsync for this kind of file
+    fail(ErrorCode::io, path, std::string("cannot sync ") + what, errno);
+  }
+}
+
+// Removes the temporary file unless dismissed.
+struct TemporaryName {
+  int dir_fd;
+  std::string name;
+  bool armed = true;
+  ~TemporaryName() {
+    if (armed) ::unlinkat(dir_fd, name.c_str(), 0);
+  }
+};
+
+}  // namespace
+
+void create_queue_file(const std::filesystem::path& path, const CreateOptions& options) {
+  validate_options(path, options);
+  const std::string name = path.filename().string();
+  if (name.empty() || name == "." || name == "..") fail(ErrorCode::invalid_argument, path, "path does not name a file");
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+
+  FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) fail(ErrorCode::io, path, "cannot open the directory " + dir.string(), errno);
+  struct stat existing {};
+  if (::fstatat(dir_fd.get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+    fail(ErrorCode::already_exists, path, S_ISLNK(existing.st_mode) ? "a symbolic link already exists at the path"
+                                                                     : "a file already exists at the path");
+  }
+
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".creating.%016llx", static_cast<unsigned long long>(random_u64()));
+  TemporaryName temp{dir_fd.get(), "." + name + suffix};
+  FileDescriptor fd(::openat(dir_fd.get(), temp.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0) {
+    temp.armed = false;  // nothing was created
+    fail(ErrorCode::io, path, "cannot create a file in " + dir.string(), errno);
+  }
+
+  const std::uint64_t file_size = layout::kHeaderSize + options.capacity;
+  if (const int rc = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(file_size)); rc != 0) {
+    fail(ErrorCode::io, path, "cannot allocate " + std::to_string(file_size) + " bytes for the queue", rc);
+  }
+
+  auto header = std::make_unique<layout::Header>();  // value-initialised: all zero
+  layout::Identity& id = header->identity;
+  id.format_version = layout::kFormatVersion;
+  id.layout_id = layout::kLayoutId;
+  id.header_size = layout::kHeaderSize;
+  id.flags = options.checksums ? layout::kFlagChecksums : 0;
+  id.capacity = options.capacity;
+  id.initial_position = options.initial_position;
+  id.created_unix_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  id.instance_id = random_u64();
+  id.checksum = bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8);
+  header->producer.position.store(options.initial_position, std::memory_order_relaxed);
+  header->consumer.position.store(options.initial_position, std::memory_order_relaxed);
+  // The magic goes last: a file that has everything but the magic is refused as incomplete.
+  write_all(fd.get(), header.get(), sizeof(layout::Header), 0, path);
+  write_all(fd.get(), &layout::kMagic, sizeof layout::kMagic, 0, path);
+  sync_fd(fd.get(), path, "the new queue file");
+  if (::fchmod(fd.get(), options.mode) != 0) fail(ErrorCode::io, path, "cannot set the file mode", errno);
+
+  // Into place, never replacing anything that appeared meanwhile.
+  if (::renameat2(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST) fail(ErrorCode::already_exists, path, "a file already exists at the path");
+    if (errno != EINVAL && errno != ENOSYS) fail(ErrorCode::io, path, "cannot rename the new queue into place", errno);
+    // A file system without RENAME_NOREPLACE: link() also refuses to replace.
+    if (::linkat(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), 0) != 0) {
+      if (errno == EEXIST) fail(ErrorCode::already_exists, path, "a file already exists at the path");
+      fail(ErrorCode::io, path, "cannot link the new queue into place", errno);
+    }
+  } else {
+    temp.armed = false;
+  }
+  sync_fd(dir_fd.get(), path, "the directory");
+  logger()->info("created queue {} (capacity {} bytes, mode {:04o}{})", path.string(), options.capacity,
+                 static_cast<unsigned>(options.mode), options.checksums ? ", checksums" : "");
+}
+
+}  // namespace detail
+
+void create_queue(const std::filesystem::path& path, const CreateOptions& options) {
+  try {
+    detail::create_queue_file(path, options);
+  } catch (const Error& e) {
+    logger()->error("{}", e.what());
+    throw;
+  }
+}
+
+}  // namespace shmq

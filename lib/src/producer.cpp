@@ -1,0 +1,228 @@
+#include "shmq/producer.hpp"
+
+#include <cstring>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "attachment.hpp"
+#include "ring_reader.hpp"
+#include "ring_writer.hpp"
+#include "shmq/error.hpp"
+#include "shmq/log.hpp"
+#include "waiting.hpp"
+
+namespace shmq {
+
+using detail::Role;
+
+struct Producer::Impl {
+  Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+  detail::QueueFile file;
+  detail::RingWriter writer;
+  WaitOptions wait;
+  std::optional<Error> broken;  // sticky: once the consumer broke the protocol, every call fails
+  std::uint64_t reserved_length = 0;
+  bool reserving = false;
+  bool peer_gone_logged = false;
+
+  layout::Header& header() const { return file.header(); }
+
+  void publish_and_wake() noexcept {
+    if (writer.publish()) detail::wake(header().data_ready);
+  }
+
+  void check_usable(std::size_t length) const {
+    if (broken) [[unlikely]] throw *broken;
+    if (reserving) [[unlikely]] throw Error(ErrorCode::usage, file.path(), "a reservation is outstanding: commit or abandon it first");
+    if (length > writer.max_length()) [[unlikely]] {
+      throw Error(ErrorCode::invalid_argument, file.path(),
+                  "a message of " + std::to_string(length) + " bytes is larger than this queue takes (" +
+                      std::to_string(writer.max_length()) + " bytes: the capacity minus a 16-byte record header)");
+    }
+  }
+
+  // Runs a writer operation; a corruption error becomes sticky and is logged once.
+  template <class F>
+  auto guarded(F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::corrupt && !broken) {
+        broken = e;
+        logger()->error("{}", e.what());
+      }
+      throw;
+    }
+  }
+
+  // Reserves room for `length` bytes, waiting until `deadline` (monotonic ns) unless it is 0
+  // (try only). Returns the payload address or the status that ended the wait.
+  Result<std::byte*> reserve_until(std::size_t length, std::int64_t deadline) {
+    check_usable(length);
+    return guarded([&]() -> Result<std::byte*> {
+      for (;;) {
+        if (std::byte* p = writer.try_reserve(length)) return p;
+        if (deadline == 0) return Status::would_block;
+        publish_and_wake();  // staged messages and padding must be visible before we wait on the consumer
+        const Status s = detail::wait_until(
+            header().space_ready, wait, deadline,
+            [&](std::memory_order order) { return writer.has_room(writer.room_needed(length), order); },
+            [&] { return detail::peer_vacant(file, Role::producer); });
+        if (s != Status::ok) {
+          if (s == Status::peer_gone && !peer_gone_logged) {
+            peer_gone_logged = true;
+            logger()->warn("consumer of {} is gone and the queue is full", file.path().string());
+          }
+          return s;
+        }
+      }
+    });
+  }
+
+  std::uint64_t commit(std::size_t length, Publish publish) {
+    const std::uint64_t sequence = writer.next_sequence();
+    writer.commit(length);
+    if (publish == Publish::now) publish_and_wake();
+    return sequence;
+  }
+
+  Result<std::uint64_t> send_until(std::span<const std::byte> message, std::int64_t deadline, Publish publish) {
+    Result<std::byte*> room = reserve_until(message.size(), deadline);
+    if (!room) return room.status();
+    if (!message.empty()) std::memcpy(*room, message.data(), message.size());
+    return commit(message.size(), publish);
+  }
+
+  Result<Reservation> reservation(Producer* owner, std::size_t size, std::int64_t deadline) {
+    Result<std::byte*> room = reserve_until(size, deadline);
+    if (!room) return room.status();
+    reserving = true;
+    reserved_length = size;
+    return Reservation(owner, std::span<std::byte>(*room, size), writer.next_sequence());
+  }
+};
+
+namespace {
+constexpr std::int64_t kTryOnly = 0;
+}
+
+Producer::Producer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Producer::Producer(Producer&&) noexcept = default;
+Producer& Producer::operator=(Producer&& other) noexcept {
+  if (this != &other) {
+    Producer old(std::move(*this));  // detaches what this handle held
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Producer::~Producer() {
+  if (!impl_) return;
+  impl_->publish_and_wake();  // committed messages become visible even if publish() was forgotten
+  detail::detach_role(impl_->file, Role::producer);
+}
+
+Producer Producer::create(const std::filesystem::path& path, const CreateOptions& create, const OpenOptions& open) {
+  create_queue(path, create);
+  return Producer::open(path, open);
+}
+
+Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
+  try {
+    auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    detail::attach_role(impl->file, Role::producer);
+    // Resume: the next sequence number is the one after the last published message. Walk the
+    // live region (checking every record) to find it; nothing past the write position counts.
+    const detail::RingView view = impl->file.ring_view();
+    const detail::LivePositions live = detail::read_live_positions(view);
+    detail::RingReader walk(view, live.read, live.write, live.read_sequence);
+    Message m;
+    std::uint64_t waiting = 0;
+    while (walk.try_read(m)) ++waiting;
+    impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());
+    logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
+                   walk.next_sequence(), waiting);
+    return Producer(std::move(impl));
+  } catch (const Error& e) {
+    logger()->error("{}", e.what());
+    throw;
+  }
+}
+
+Result<std::uint64_t> Producer::try_send(std::span<const std::byte> message, Publish publish) {
+  return impl_->send_until(message, kTryOnly, publish);
+}
+Result<std::uint64_t> Producer::send(std::span<const std::byte> message) {
+  return impl_->send_until(message, detail::kNever, Publish::now);
+}
+Result<std::uint64_t> Producer::send_for(std::span<const std::byte> message, std::chrono::nanoseconds timeout) {
+  return impl_->send_until(message, detail::deadline_after(timeout), Publish::now);
+}
+
+Result<std::uint64_t> Producer::send_batch(std::span<const std::span<const std::byte>> messages) {
+  const std::uint64_t first = impl_->writer.next_sequence();
+  for (const auto& message : messages) {
+    Result<std::uint64_t> sent = impl_->send_until(message, detail::kNever, Publish::later);
+    if (!sent) {
+      impl_->publish_and_wake();
+      return sent.status();
+    }
+  }
+  impl_->publish_and_wake();
+  return first;
+}
+
+Result<Reservation> Producer::try_reserve(std::size_t size) { return impl_->reservation(this, size, kTryOnly); }
+Result<Reservation> Producer::reserve(std::size_t size) { return impl_->reservation(this, size, detail::kNever); }
+Result<Reservation> Producer::reserve_for(std::size_t size, std::chrono::nanoseconds timeout) {
+  return impl_->reservation(this, size, detail::deadline_after(timeout));
+}
+
+void Producer::publish() noexcept { impl_->publish_and_wake(); }
+std::uint64_t Producer::next_sequence() const noexcept { return impl_->writer.next_sequence(); }
+std::size_t Producer::max_message_size() const noexcept { return static_cast<std::size_t>(impl_->writer.max_length()); }
+std::uint64_t Producer::capacity() const noexcept { return impl_->file.identity().capacity; }
+const std::filesystem::path& Producer::path() const noexcept { return impl_->file.path(); }
+bool Producer::consumer_attached() const {
+  return detail::role_held_by_other(impl_->file.fd(), Role::consumer, impl_->file.path());
+}
+void Producer::set_wait_options(const WaitOptions& wait) noexcept { impl_->wait = wait; }
+
+// ---- Reservation ----
+
+Reservation::Reservation(Reservation&& other) noexcept
+    : owner_(std::exchange(other.owner_, nullptr)), bytes_(other.bytes_), sequence_(other.sequence_) {}
+
+Reservation& Reservation::operator=(Reservation&& other) noexcept {
+  if (this != &other) {
+    abandon();
+    owner_ = std::exchange(other.owner_, nullptr);
+    bytes_ = other.bytes_;
+    sequence_ = other.sequence_;
+  }
+  return *this;
+}
+
+Reservation::~Reservation() { abandon(); }
+
+void Reservation::abandon() noexcept {
+  if (owner_ != nullptr) owner_->impl_->reserving = false;  // nothing was committed: the space is simply reused
+  owner_ = nullptr;
+}
+
+std::uint64_t Reservation::commit(Publish publish) { return commit(bytes_.size(), publish); }
+
+std::uint64_t Reservation::commit(std::size_t used, Publish publish) {
+  if (owner_ == nullptr) throw Error(ErrorCode::usage, {}, "commit of a reservation that is empty, committed or abandoned");
+  Producer::Impl& impl = *owner_->impl_;
+  if (used > bytes_.size()) {
+    throw Error(ErrorCode::usage, impl.file.path(), "commit of " + std::to_string(used) + " bytes into a reservation of " +
+                                                        std::to_string(bytes_.size()));
+  }
+  impl.reserving = false;
+  owner_ = nullptr;
+  return impl.commit(used, publish);
+}
+
+}  // namespace shmq

@@ -1,0 +1,76 @@
+// A queue file: created safely, opened and validated, mapped MAP_SHARED through Boost.Interprocess.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <utility>
+
+#include <boost/interprocess/mapped_region.hpp>
+
+#include "layout.hpp"
+#include "ring.hpp"
+#include "shmq/options.hpp"
+
+namespace shmq::detail {
+
+// Owns a file descriptor (closed on destruction).
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& o) noexcept;
+  ~FileDescriptor();
+  int get() const noexcept { return fd_; }
+  void reset() noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+enum class Access { read_only, read_write };
+
+// Validates an identity block read from a file of `file_size` bytes; throws shmq::Error
+// (not_a_queue, incompatible, damaged) naming `path` and the first fault found.
+void validate_identity(const layout::Identity& identity, std::uint64_t file_size, const std::filesystem::path& path);
+
+class QueueFile {
+ public:
+  // Opens with O_NOFOLLOW, checks type, owner and size, validates the whole header (read with
+  // pread, so a short file cannot raise SIGBUS), then maps the file. Never writes to it.
+  static QueueFile open(const std::filesystem::path& path, Access access, const OpenOptions& options);
+
+  QueueFile(QueueFile&&) noexcept = default;
+  QueueFile& operator=(QueueFile&&) noexcept = default;
+
+  layout::Header& header() const noexcept { return *static_cast<layout::Header*>(region_->get_address()); }
+  // The identity as validated at open; never re-read from the shared mapping.
+  const layout::Identity& identity() const noexcept { return identity_; }
+  RingView ring_view() const;
+  int fd() const noexcept { return fd_.get(); }
+  void close_fd() noexcept { fd_.reset(); }  // drops every OFD lock taken through it
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  QueueFile() = default;
+  std::filesystem::path path_;
+  FileDescriptor fd_;
+  std::unique_ptr<boost::interprocess::mapped_region> region_;
+  layout::Identity identity_{};
+};
+
+// See shmq::create_queue.
+void create_queue_file(const std::filesystem::path& path, const CreateOptions& options);
+
+// The two positions and the sequence numbers they stand for, read and checked at attach.
+struct LivePositions {
+  std::uint64_t read = 0;             // consumer's released position
+  std::uint64_t write = 0;            // producer's published position
+  std::uint64_t read_sequence = 0;    // sequence of the first message at or after `read`
+};
+// Reads and checks both positions and finds the sequence number at the read position: from the
+// first record header there, or (nothing published past it) from the consumer's stored sequence.
+LivePositions read_live_positions(const RingView& view);
+
+}  // namespace shmq::detail

@@ -1,0 +1,116 @@
+// The consumer's half of the SPSC ring: read in place, release in batches. No waiting, no syscalls.
+//
+// Local state: `cursor_` (end of the last record read), `released_` (the last read position stored
+// for the producer) and `cached_write_`, a copy of the producer's write position re-read only when
+// the cursor has caught up with it. Every header read from the ring is read once and checked
+// against these local values before use: a broken or hostile producer gets a corrupt error, never
+// an out-of-bounds read.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "checksum.hpp"
+#include "ring.hpp"
+#include "shmq/message.hpp"
+
+namespace shmq::detail {
+
+class RingReader {
+ public:
+  RingReader() = default;
+  RingReader(RingView view, std::uint64_t read_position, std::uint64_t write_position, std::uint64_t next_sequence)
+      : view_(std::move(view)),
+        mask_(view_.capacity - 1),
+        cursor_(read_position),
+        released_(read_position),
+        cached_write_(write_position),
+        next_sequence_(next_sequence) {}
+
+  std::uint64_t next_sequence() const noexcept { return next_sequence_; }
+  std::uint64_t cursor() const noexcept { return cursor_; }
+  bool has_unreleased() const noexcept { return cursor_ != released_; }
+  const RingView& view() const noexcept { return view_; }
+
+  // Reads the next message into `out`; false when nothing is published past the cursor.
+  bool try_read(Message& out) {
+    for (;;) {
+      if (cursor_ == cached_write_ && !refresh(std::memory_order_acquire)) return false;
+      const std::uint64_t available = cached_write_ - cursor_;
+      const std::uint64_t offset = cursor_ & mask_;
+      const std::uint64_t tail = view_.capacity - offset;
+      if (tail < sizeof(layout::RecordHeader)) {  // implicit padding: too short for a header
+        if (tail > available) corrupt("implicit padding runs past the write position");
+        cursor_ += tail;
+        continue;
+      }
+      const std::byte* at = view_.data + offset;
+      const layout::RecordHeader h = load_record_header(at);
+      if (h.sequence != next_sequence_) corrupt("sequence " + std::to_string(h.sequence) + " where " + std::to_string(next_sequence_) + " was due");
+      if (h.length & layout::kPaddingBit) {
+        if (h.length != layout::kPaddingBit || tail > available) corrupt("malformed padding record");
+        check_sum(h, nullptr, 0);
+        cursor_ += tail;
+        continue;
+      }
+      const std::uint64_t size = layout::record_size(h.length);
+      if (size > tail || size > available) {
+        corrupt("record length " + std::to_string(h.length) + " runs past the " + (size > tail ? "end of the ring" : "write position"));
+      }
+      const std::byte* payload = at + sizeof(layout::RecordHeader);
+      check_sum(h, payload, h.length);
+      out.bytes = std::span<const std::byte>(payload, h.length);
+      out.sequence = h.sequence;
+      cursor_ += size;
+      ++next_sequence_;
+      return true;
+    }
+  }
+
+  // Hands every record read so far back to the producer. Returns true when the producer has
+  // announced that it is parked waiting for room (the caller then wakes it).
+  bool release() noexcept {
+    if (cursor_ == released_) return false;
+    view_.header->consumer.sequence.store(next_sequence_, std::memory_order_relaxed);  // ordered by the store below
+    // RELEASE (release half): pairs with the producer's acquire load of consumer.position in
+    // RingWriter::refresh_read_position: our reads of these bytes happen-before it reuses them.
+    // (seq_cst half): precedes the load of space_ready.waiting below (waiting.hpp, "Dekker").
+    view_.header->consumer.position.store(cursor_, std::memory_order_seq_cst);
+    released_ = cursor_;
+    return view_.header->space_ready.waiting.load(std::memory_order_seq_cst) != 0;
+  }
+
+  // Re-reads the producer's write position; true when there is something past the cursor.
+  // `order` is seq_cst for the re-check of a parking waiter (waiting.hpp).
+  bool refresh(std::memory_order order) {
+    // CONSUME: pairs with the producer's release store of producer.position in RingWriter::publish:
+    // every record before that position is fully written.
+    const std::uint64_t write = view_.header->producer.position.load(order);
+    // Untrusted: the write position only moves forward, and never more than a ring ahead of what we released.
+    if (write % layout::kRecordAlign != 0 || write - cached_write_ > view_.capacity - (cached_write_ - released_)) {
+      corrupt("producer write position " + std::to_string(write) + " is impossible (last seen " +
+              std::to_string(cached_write_) + ", released " + std::to_string(released_) + ")");
+    }
+    cached_write_ = write;
+    return cursor_ != write;
+  }
+
+ private:
+  void check_sum(const layout::RecordHeader& h, const std::byte* payload, std::size_t size) const {
+    if (view_.checksums && h.checksum != record_checksum(cursor_, h.sequence, h.length, payload, size)) {
+      corrupt("checksum mismatch");
+    }
+  }
+  [[noreturn]] void corrupt(const std::string& what) const {
+    throw_corrupt(view_.path, what + " at position " + std::to_string(cursor_));
+  }
+
+  RingView view_;
+  std::uint64_t mask_ = 0;
+  std::uint64_t cursor_ = 0;
+  std::uint64_t released_ = 0;
+  std::uint64_t cached_write_ = 0;
+  std::uint64_t next_sequence_ = 0;
+};
+
+}  // namespace shmq::detail
