@@ -9,15 +9,18 @@
 
 namespace shmq::detail {
 
-void attach_role(QueueFile& file, Role role) {
-  layout::Header& h = file.header();
-  layout::RoleLine& line = role_line(h, role);
+void take_role(QueueFile& file, Role role) {
   if (!try_take_role(file.fd(), role, file.path())) {
-    const std::uint32_t pid = line.pid.load(std::memory_order_relaxed);
+    const std::uint32_t pid = role_line(file.header(), role).pid.load(std::memory_order_relaxed);
     throw Error(ErrorCode::role_taken, file.path(),
                 std::string("another process is attached as the ") + to_string(role) + " (pid " + std::to_string(pid) +
                     " as recorded in the file; pids are informative only)");
   }
+}
+
+void announce_attach(QueueFile& file, Role role) noexcept {
+  layout::Header& h = file.header();
+  layout::RoleLine& line = role_line(h, role);
   // We hold the role: no other process writes these fields now. Relaxed stores: informative
   // fields for tools, or (waiting) a flag only we set and only our wait loop relies on.
   wait_line(h, role).waiting.store(0, std::memory_order_relaxed);

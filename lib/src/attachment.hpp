@@ -6,9 +6,13 @@
 
 namespace shmq::detail {
 
-// Takes the role's lock, or throws Error(role_taken) naming the holder's recorded pid. Then
-// records this process in the role's line and clears the role's stale waiter announcement.
-void attach_role(QueueFile& file, Role role);
+// Takes the role's lock, or throws Error(role_taken) naming the holder's recorded pid.
+// Writes nothing to the file: the caller validates it first.
+void take_role(QueueFile& file, Role role);
+
+// Once the file is validated: records this process in the role's line and clears the role's
+// stale waiter announcement (a predecessor killed while parked).
+void announce_attach(QueueFile& file, Role role) noexcept;
 
 // Clears the attached flag, drops the lock (by closing the descriptor) and wakes a parked peer so
 // that it notices at once. The mapping stays valid until the QueueFile is destroyed.

@@ -77,11 +77,12 @@ Consumer::~Consumer() {
 Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
     auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
-    detail::attach_role(impl->file, Role::consumer);
+    detail::take_role(impl->file, Role::consumer);
     // Resume after the last message our predecessor released.
     const detail::RingView view = impl->file.ring_view();
     const detail::LivePositions live = detail::read_live_positions(view);
     impl->reader = detail::RingReader(view, live.read, live.write, live.read_sequence);
+    detail::announce_attach(impl->file, Role::consumer);
     logger()->info("consumer attached to {} (next sequence {})", path.string(), live.read_sequence);
     return Consumer(std::move(impl));
   } catch (const Error& e) {

@@ -131,7 +131,7 @@ Producer Producer::create(const std::filesystem::path& path, const CreateOptions
 Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
     auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
-    detail::attach_role(impl->file, Role::producer);
+    detail::take_role(impl->file, Role::producer);
     // Resume: the next sequence number is the one after the last published message. Walk the
     // live region (checking every record) to find it; nothing past the write position counts.
     const detail::RingView view = impl->file.ring_view();
@@ -141,6 +141,7 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
     std::uint64_t waiting = 0;
     while (walk.try_read(m)) ++waiting;
     impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());
+    detail::announce_attach(impl->file, Role::producer);
     logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
                    walk.next_sequence(), waiting);
     return Producer(std::move(impl));

@@ -1,0 +1,279 @@
+// The public API in one process: sequences, zero-copy, batching, restarts, peer states, options.
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "shmq/shmq.hpp"
+#include "support/temp_queue.hpp"
+
+namespace shmq {
+namespace {
+
+using test::TempQueue;
+
+OpenOptions fast_waits() {
+  OpenOptions o;
+  o.wait.spin = std::chrono::microseconds(10);
+  o.wait.liveness_interval = std::chrono::milliseconds(5);
+  return o;
+}
+
+std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+TEST(Api, SequenceNumbersStartAtZeroAndFollowSendOrder) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 64 * 1024});
+  Consumer c = Consumer::open(q.path());
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    Result<std::uint64_t> sent = p.send("message " + std::to_string(i));
+    ASSERT_TRUE(sent);
+    EXPECT_EQ(*sent, i);
+  }
+  EXPECT_EQ(p.next_sequence(), 100u);
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    Result<Message> m = c.try_receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->sequence, i);
+    EXPECT_EQ(m->text(), "message " + std::to_string(i));
+  }
+  c.release();
+  EXPECT_EQ(c.try_receive().status(), Status::would_block);
+  EXPECT_EQ(c.next_sequence(), 100u);
+}
+
+TEST(Api, FullQueueWouldBlockAndTimesOut) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096}, fast_waits());
+  Consumer c = Consumer::open(q.path(), fast_waits());
+  const std::string m(100, 'x');
+  int sent = 0;
+  while (p.try_send(m)) ++sent;
+  EXPECT_EQ(sent, 4096 / 120);
+  EXPECT_EQ(p.try_send(m).status(), Status::would_block);
+  EXPECT_EQ(p.send_for(bytes_of(m), std::chrono::milliseconds(20)).status(), Status::timed_out);
+  ASSERT_TRUE(c.try_receive());
+  EXPECT_EQ(p.try_send(m).status(), Status::would_block) << "nothing released yet";
+  c.release();
+  EXPECT_TRUE(p.try_send(m));
+}
+
+TEST(Api, EmptyQueueTimesOutWhileProducerIsAttached) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {}, fast_waits());
+  Consumer c = Consumer::open(q.path(), fast_waits());
+  EXPECT_EQ(c.receive_for(std::chrono::milliseconds(20)).status(), Status::timed_out);
+  EXPECT_TRUE(c.producer_attached());
+  EXPECT_TRUE(p.consumer_attached());
+}
+
+TEST(Api, ConsumerGetsEveryMessageThenPeerGoneAfterProducerDetaches) {
+  TempQueue q;
+  std::optional<Producer> p(Producer::create(q.path(), {}, fast_waits()));
+  Consumer c = Consumer::open(q.path(), fast_waits());
+  ASSERT_TRUE(p->send("one"));
+  ASSERT_TRUE(p->try_send("two", Publish::later));  // staged: the destructor publishes it
+  p.reset();
+  Result<Message> one = c.receive();
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->text(), "one");
+  Result<Message> two = c.receive();
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->text(), "two");
+  EXPECT_EQ(c.receive().status(), Status::peer_gone);
+  EXPECT_FALSE(c.producer_attached());
+  WaitOptions follow = fast_waits().wait;
+  follow.return_on_peer_gone = false;
+  c.set_wait_options(follow);
+  EXPECT_EQ(c.receive_for(std::chrono::milliseconds(20)).status(), Status::timed_out);
+}
+
+TEST(Api, ConsumerStartedFirstWaitsForAProducerInsteadOfGivingUp) {
+  TempQueue q;
+  create_queue(q.path());
+  Consumer c = Consumer::open(q.path(), fast_waits());
+  EXPECT_EQ(c.receive_for(std::chrono::milliseconds(30)).status(), Status::timed_out);
+}
+
+TEST(Api, ZeroCopyReserveCommit) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  Consumer c = Consumer::open(q.path());
+  Result<Reservation> r = p.try_reserve(64);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->bytes().size(), 64u);
+  EXPECT_EQ(r->sequence(), 0u);
+  std::memcpy(r->bytes().data(), "zero-copy", 9);
+  EXPECT_EQ(r->commit(9), 0u);
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text(), "zero-copy");
+}
+
+TEST(Api, AbandonedReservationIsNeverDelivered) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  Consumer c = Consumer::open(q.path());
+  {
+    Result<Reservation> r = p.reserve(32);
+    ASSERT_TRUE(r);
+    std::memset(r->bytes().data(), 'z', 32);
+  }  // dropped
+  ASSERT_TRUE(p.send("kept"));
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text(), "kept");
+  EXPECT_EQ(m->sequence, 0u) << "an abandoned reservation consumes no sequence number";
+  EXPECT_EQ(c.try_receive().status(), Status::would_block);
+}
+
+TEST(Api, OneReservationAtATime) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  Result<Reservation> r = p.try_reserve(8);
+  ASSERT_TRUE(r);
+  try {
+    (void)p.try_send("x");
+    FAIL() << "send during a reservation";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::usage);
+  }
+  EXPECT_THROW((void)r->commit(9), Error) << "more than reserved";
+  r->abandon();
+  EXPECT_TRUE(p.try_send("x"));
+}
+
+TEST(Api, MessageLargerThanTheRingIsRefusedWithTheFileName) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096});
+  Consumer c = Consumer::open(q.path());
+  EXPECT_EQ(p.max_message_size(), 4096u - 16u);
+  const std::string too_big(4096 - 15, 'x');
+  try {
+    (void)p.try_send(too_big);
+    FAIL() << "accepted a message larger than the ring";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_EQ(e.path(), q.path());
+    EXPECT_NE(std::string(e.what()).find(q.str()), std::string::npos);
+  }
+  const std::string largest(4096 - 16, 'y');
+  ASSERT_TRUE(p.try_send(largest));
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text(), largest);
+}
+
+TEST(Api, BatchIsPublishedOnce) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  Consumer c = Consumer::open(q.path());
+  std::vector<std::string> texts = {"a", "bb", "ccc"};
+  std::vector<std::span<const std::byte>> batch;
+  for (auto& t : texts) batch.push_back(bytes_of(t));
+  Result<std::uint64_t> first = p.send_batch(batch);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, 0u);
+  std::vector<std::string> got;
+  EXPECT_EQ(c.poll([&](const Message& m) { got.emplace_back(m.text()); }), 3u);
+  EXPECT_EQ(got, texts);
+}
+
+TEST(Api, LaterIsInvisibleUntilPublish) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  Consumer c = Consumer::open(q.path());
+  ASSERT_TRUE(p.try_send("staged", Publish::later));
+  EXPECT_EQ(c.try_receive().status(), Status::would_block);
+  p.publish();
+  EXPECT_TRUE(c.try_receive());
+}
+
+TEST(Api, RestartedProducerContinuesTheSequence) {
+  TempQueue q;
+  {
+    Producer p = Producer::create(q.path());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(p.send("x"));
+  }
+  Consumer c = Consumer::open(q.path());
+  ASSERT_TRUE(c.try_receive());
+  c.release();
+  Producer p = Producer::open(q.path());
+  EXPECT_EQ(p.next_sequence(), 10u);
+  ASSERT_TRUE(p.send("y"));
+  std::uint64_t last = 0;
+  c.poll([&](const Message& m) { last = m.sequence; });
+  EXPECT_EQ(last, 10u);
+}
+
+TEST(Api, RestartedConsumerResumesAfterTheLastReleasedMessage) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(p.send(std::to_string(i)));
+  {
+    Consumer c = Consumer::open(q.path());
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(c.try_receive());
+    c.release();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.try_receive());  // received, never released
+  }
+  Consumer c = Consumer::open(q.path());
+  EXPECT_EQ(c.next_sequence(), 4u);
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->sequence, 4u);
+  EXPECT_EQ(m->text(), "4");
+}
+
+TEST(Api, SecondProducerAndSecondConsumerAreRefusedWithThePid) {
+  TempQueue q;
+  Producer p = Producer::create(q.path());
+  Consumer c = Consumer::open(q.path());
+  const std::string pid = "pid " + std::to_string(::getpid());
+  for (int role = 0; role < 2; ++role) {
+    try {
+      if (role == 0) (void)Producer::open(q.path());
+      else (void)Consumer::open(q.path());
+      FAIL() << "second " << (role == 0 ? "producer" : "consumer") << " accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::role_taken);
+      EXPECT_NE(std::string(e.what()).find(pid), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(q.str()), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Api, MovedToHandleKeepsTheRole) {
+  TempQueue q;
+  create_queue(q.path());
+  std::optional<Producer> p(Producer::open(q.path()));
+  Producer other = std::move(*p);
+  p.reset();
+  EXPECT_THROW((void)Producer::open(q.path()), Error) << "the moved-to handle still holds the role";
+}
+
+TEST(Api, CreateOptionsAreValidated) {
+  TempQueue q;
+  for (std::uint64_t capacity : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{1000}, std::uint64_t{2048},
+                                 std::uint64_t{6000}, std::uint64_t{1} << 41}) {
+    try {
+      create_queue(q.path(), {.capacity = capacity});
+      FAIL() << "capacity " << capacity << " accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::invalid_argument) << e.what();
+      EXPECT_NE(std::string(e.what()).find("capacity"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(q.path()));
+  }
+  EXPECT_THROW(create_queue(q.path(), {.mode = 0400}), Error);
+  EXPECT_THROW(create_queue(q.path(), {.mode = 010600}), Error);
+  EXPECT_THROW(create_queue(q.path(), {.initial_position = 4}), Error);
+  EXPECT_THROW(create_queue("/dev/shm/"), Error);
+  EXPECT_FALSE(std::filesystem::exists(q.path()));
+}
+
+}  // namespace
+}  // namespace shmq
