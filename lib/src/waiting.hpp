@@ -75,7 +75,7 @@ Status wait_until(layout::WaitLine& line, const WaitOptions& options, std::int64
   const std::int64_t spin_end = std::min(deadline, start + static_cast<std::int64_t>(options.spin.count()));
   for (std::uint32_t i = 0;; ++i) {
     if (ready(std::memory_order_acquire)) return Status::ok;
-    if ((i & 63) == 63 && monotonic_ns() >= spin_end) break;
+    if (options.spin.count() <= 0 || ((i & 63) == 63 && monotonic_ns() >= spin_end)) break;
     cpu_relax();
   }
   const std::int64_t interval = std::chrono::nanoseconds(options.liveness_interval).count();
