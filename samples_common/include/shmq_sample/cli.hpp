@@ -1,0 +1,213 @@
+// Command-line plumbing shared by shmq-producer and shmq-consumer: exit codes, sizes with
+// suffixes, logging levels, the progress line and Ctrl-C.
+#pragma once
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "shmq/error.hpp"
+#include "shmq/log.hpp"
+
+namespace shmq_sample {
+
+// Exit codes of both programs.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;          // a shmq::Error or an I/O error (the message says which)
+inline constexpr int kExitUsage = 2;          // bad command line
+inline constexpr int kExitPeerGone = 3;       // producer: the consumer left while the queue was full
+inline constexpr int kExitVerifyFailed = 4;   // consumer: gaps, duplicates or corrupt payloads
+inline constexpr int kExitInterrupted = 128;  // + the signal number (SIGINT: 130, SIGTERM: 143)
+
+// ---- Sizes: "4096", "64KiB", "1MiB", "2GiB" ----
+// Binary multiples only (K, Ki and KiB all mean 1024, as in dd and truncate): a queue's capacity
+// is a power of two. Decimal KB/MB are refused rather than guessed.
+
+inline std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t value = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  if (i == 0) return std::nullopt;
+  std::string suffix(text.substr(i));
+  for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  unsigned shift = 0;
+  if (suffix.empty() || suffix == "b") {
+    shift = 0;
+  } else if (suffix == "k" || suffix == "ki" || suffix == "kib") {
+    shift = 10;
+  } else if (suffix == "m" || suffix == "mi" || suffix == "mib") {
+    shift = 20;
+  } else if (suffix == "g" || suffix == "gi" || suffix == "gib") {
+    shift = 30;
+  } else if (suffix == "t" || suffix == "ti" || suffix == "tib") {
+    shift = 40;
+  } else {
+    return std::nullopt;
+  }
+  if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+  return value << shift;
+}
+
+// A CLI11 check for options that take a size.
+inline CLI::Validator size_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (parse_size(text)) return {};
+        return "'" + text + "' is not a size: give bytes, or a number with KiB, MiB, GiB or TiB (binary: 64KiB = 65536)";
+      },
+      "SIZE");
+}
+
+// ---- Logging ----
+
+enum class Verbosity { quiet, normal, verbose };
+
+namespace detail {
+// Passes on only records below `error`. The library logs each error just before it throws it, and
+// the programs print every error they catch: without this filter each error would appear twice.
+class BelowErrorSink final : public spdlog::sinks::sink {
+ public:
+  explicit BelowErrorSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    if (msg.level < spdlog::level::err) inner_->log(msg);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override { inner_->set_formatter(std::move(formatter)); }
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+};
+}  // namespace detail
+
+// Sets up two loggers writing to stderr: the program's own (returned) and the library's "shmq"
+// logger (lifecycle events: create, attach, detach, peer gone).
+//   quiet:   errors only.
+//   normal:  the program's info and warnings; the library's warnings.
+//   verbose: everything, including the library's lifecycle events and debug details.
+inline std::shared_ptr<spdlog::logger> setup_logging(const std::string& program, Verbosity verbosity) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  sink->set_pattern("%n: %^%l%$: %v");
+  auto own = std::make_shared<spdlog::logger>(program, sink);
+  std::shared_ptr<spdlog::sinks::sink> library_sink = sink;
+  if (verbosity != Verbosity::verbose) library_sink = std::make_shared<detail::BelowErrorSink>(sink);
+  auto library = std::make_shared<spdlog::logger>(shmq::kLoggerName, library_sink);
+  switch (verbosity) {
+    case Verbosity::quiet:
+      own->set_level(spdlog::level::err);
+      library->set_level(spdlog::level::off);
+      break;
+    case Verbosity::normal:
+      own->set_level(spdlog::level::info);
+      library->set_level(spdlog::level::warn);
+      break;
+    case Verbosity::verbose:
+      own->set_level(spdlog::level::debug);
+      library->set_level(spdlog::level::debug);
+      break;
+  }
+  shmq::set_logger(library);
+  return own;
+}
+
+// What to add to a shmq::Error's message so that a newcomer knows what to do next.
+inline std::string hint_for(const shmq::Error& e, bool creating) {
+  switch (e.code()) {
+    case shmq::ErrorCode::already_exists:
+      return creating ? " (--create makes a new queue and never touches an existing file: drop --create to use this "
+                        "queue, or remove the file first)"
+                      : "";
+    case shmq::ErrorCode::io:
+      if (e.sys_errno() == ENOENT && !creating) return " (no queue there yet: start shmq-producer with --create first)";
+      return "";
+    case shmq::ErrorCode::role_taken:
+      return " (a queue has one producer and one consumer at a time)";
+    default:
+      return "";
+  }
+}
+
+// ---- Ctrl-C ----
+
+// The signal that asked the program to stop (SIGINT or SIGTERM), or 0. The programs poll it
+// between batches and around every wait (the waits are bounded so that they notice it).
+inline volatile std::sig_atomic_t g_stop_signal = 0;
+
+inline void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = [](int signo) { g_stop_signal = signo; };
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a blocking read of stdin returns EINTR
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+// How long a blocking call waits before looking at g_stop_signal again.
+inline constexpr std::chrono::milliseconds kStopCheckInterval{200};
+
+// ---- Progress ----
+
+// A progress line on stderr, redrawn in place at most four times a second, only when stderr is a
+// terminal. Call due() every few thousand messages: it reads the clock only then.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool wanted) : enabled_(wanted && ::isatty(STDERR_FILENO) == 1) {}
+  bool enabled() const noexcept { return enabled_; }
+
+  bool due() {
+    if (!enabled_) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return false;
+    last_ = now;
+    return true;
+  }
+  void show(const std::string& text) {
+    std::fprintf(stderr, "\r%s\x1b[K", text.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::fprintf(stderr, "\r\x1b[K");
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// "12.3 M" for progress lines and summaries.
+inline std::string human_count(double value) {
+  char buf[32];
+  if (value >= 1e9) {
+    std::snprintf(buf, sizeof buf, "%.2f G", value / 1e9);
+  } else if (value >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.2f M", value / 1e6);
+  } else if (value >= 1e3) {
+    std::snprintf(buf, sizeof buf, "%.1f k", value / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f ", value);
+  }
+  return buf;
+}
+
+}  // namespace shmq_sample
