@@ -1,0 +1,47 @@
+#include "diagnostics.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "shmq/log.hpp"
+
+namespace shmq::tool {
+
+namespace {
+std::shared_ptr<spdlog::logger>& tool_logger() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = std::make_shared<spdlog::logger>("shmq-tool", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    l->set_pattern("shmq: %l: %v");
+    return l;
+  }();
+  return logger;
+}
+}  // namespace
+
+void setup_logging(bool verbose) {
+  tool_logger()->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  shmq::logger()->set_level(verbose ? spdlog::level::debug : spdlog::level::off);
+}
+
+spdlog::logger& log() { return *tool_logger(); }
+
+int report(const std::exception& e) {
+  log().error("{}", e.what());
+  if (const auto* error = dynamic_cast<const shmq::Error*>(&e)) {
+    if (error->code() == ErrorCode::damaged || error->code() == ErrorCode::corrupt) return kExitDamaged;
+  }
+  return kExitFailed;
+}
+
+std::string cause_of(const shmq::Error& e) {
+  std::string what = e.what();
+  const std::string prefix = e.path().empty() ? std::string("shmq: ") : e.path().string() + ": ";
+  if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+  const std::string suffix = std::string(" [") + to_string(e.code()) + "]";
+  if (what.size() >= suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    what.erase(what.size() - suffix.size());
+  }
+  return what;
+}
+
+}  // namespace shmq::tool

@@ -1,0 +1,115 @@
+#include "live_walk.hpp"
+
+#include <atomic>
+#include <cstddef>
+
+#include "diagnostics.hpp"
+#include "ring_reader.hpp"
+#include "shmq/error.hpp"
+
+namespace shmq::tool {
+
+namespace {
+
+std::uint64_t consumer_position(const detail::RingView& view) {
+  // Pairs with the consumer's release store in RingReader::release; the fence before it (in
+  // callers) orders the mapping reads that came first before this load.
+  return view.header->consumer.position.load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+WalkResult walk_live_region(const detail::RingView& view, const std::function<bool(const LiveRecord&)>& visit) {
+  WalkResult result;
+  const std::uint64_t read_before = consumer_position(view);
+  detail::LivePositions live;
+  try {
+    live = detail::read_live_positions(view);
+  } catch (const Error& e) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (consumer_position(view) != read_before) {
+      result.end = WalkEnd::raced;  // read and write loaded around a release: retry
+      return result;
+    }
+    result.end = WalkEnd::damaged;
+    result.fault_position = read_before;
+    result.fault_in_positions = true;
+    result.fault = cause_of(e);
+    return result;
+  }
+  if (consumer_position(view) != read_before || live.read != read_before) {
+    result.end = WalkEnd::raced;
+    return result;
+  }
+  result.read = live.read;
+  result.write = live.write;
+  result.first_sequence = live.read_sequence;
+  result.next_sequence = live.read_sequence;
+
+  const std::uint64_t span = live.write - live.read;
+  detail::RingReader reader(view, live.read, live.write, live.read_sequence);
+  try {
+    while (reader.cursor() - live.read < span) {
+      Message m;
+      if (!reader.try_read(m)) break;
+      // A padding record that ends exactly at the write position lets try_read look further:
+      // whatever it found past the snapshot is not part of this walk.
+      if (reader.cursor() - live.read > span) break;
+      const LiveRecord record{m.bytes, m.sequence, reader.cursor() - layout::record_size(m.bytes.size())};
+      ++result.messages;
+      result.next_sequence = m.sequence + 1;
+      if (visit && !visit(record)) {
+        result.end = WalkEnd::stopped;
+        return result;
+      }
+    }
+  } catch (const Error& e) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (consumer_position(view) != live.read) {
+      result.end = WalkEnd::raced;
+      return result;
+    }
+    result.end = WalkEnd::damaged;
+    result.fault_position = reader.cursor();
+    result.fault = cause_of(e);
+    return result;
+  }
+  // Complete even if the consumer moved meanwhile: every record visited passed the checks (a record
+  // overwritten by a later lap would carry a later sequence number and fail them).
+  return result;
+}
+
+WalkResult walk_until_consistent(const detail::RingView& view, int attempts,
+                                 const std::function<bool(const LiveRecord&)>& visit) {
+  WalkResult result;
+  for (int i = 0; i < attempts; ++i) {
+    result = walk_live_region(view, visit);
+    if (result.end != WalkEnd::raced) break;
+  }
+  return result;
+}
+
+bool still_unreleased(const detail::RingView& view, std::uint64_t position) {
+  // The copy's loads happen before the load below (acquire fence then load, as a seqlock reader).
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return position - consumer_position(view) < view.capacity;  // read position at or before `position`
+}
+
+std::uint64_t file_offset(const detail::RingView& view, std::uint64_t position) {
+  return layout::kHeaderSize + (position & (view.capacity - 1));
+}
+
+
+std::string describe_fault(const detail::RingView& view, const WalkResult& result) {
+  const std::string& cause = result.fault;
+  if (result.fault_in_positions) {
+    return "positions in the header (producer line at file offset " +
+           std::to_string(offsetof(layout::Header, producer)) + ", consumer line at file offset " +
+           std::to_string(offsetof(layout::Header, consumer)) + "): " + cause;
+  }
+  return "record at ring position " + std::to_string(result.fault_position) + " (file offset " +
+         std::to_string(file_offset(view, result.fault_position)) + "), sequence " +
+         std::to_string(result.next_sequence) + " due: " + cause;
+}
+
+}  // namespace shmq::tool

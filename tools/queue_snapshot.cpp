@@ -1,0 +1,84 @@
+#include "queue_snapshot.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "live_walk.hpp"
+#include "role_lock.hpp"
+#include "sigbus_guard.hpp"
+
+namespace shmq::tool {
+
+namespace {
+
+// Every field is read once, relaxed, except the position (acquire: pairs with the role's release
+// store, so a walk that follows sees the bytes it covers). The values are informative: the
+// liveness comes from the kernel's lock table, not from the file.
+RoleSnapshot read_role(const detail::QueueFile& file, detail::Role role) {
+  layout::Header& h = file.header();
+  const layout::RoleLine& line = role == detail::Role::producer ? h.producer : h.consumer;
+  const layout::WaitLine& wait = role == detail::Role::producer ? h.space_ready : h.data_ready;
+  RoleSnapshot r;
+  r.position = line.position.load(std::memory_order_acquire);
+  r.sequence = line.sequence.load(std::memory_order_relaxed);
+  r.attach_count = line.attach_count.load(std::memory_order_relaxed);
+  r.pid = line.pid.load(std::memory_order_relaxed);
+  r.attached_flag = line.attached.load(std::memory_order_relaxed) != 0;
+  r.waiting = wait.waiting.load(std::memory_order_relaxed) != 0;
+  r.attached = detail::role_held_by_other(file.fd(), role, file.path());
+  return r;
+}
+
+}  // namespace
+
+detail::QueueFile open_read_only(const std::filesystem::path& path, bool any_owner) {
+  OpenOptions options;
+  options.allow_other_owner = any_owner;
+  install_sigbus_guard(path);
+  return detail::QueueFile::open(path, detail::Access::read_only, options);
+}
+
+QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from) {
+  QueueSnapshot s;
+  s.path = file.path();
+  s.identity = file.identity();
+  s.file_size = layout::kHeaderSize + s.identity.capacity;
+  s.taken = std::chrono::steady_clock::now();
+  s.taken_unix_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  // The consumer first: the write position read after it is never behind it.
+  s.consumer = read_role(file, detail::Role::consumer);
+  s.producer = read_role(file, detail::Role::producer);
+  // Checkpoints: none in format 1 (s.durable stays empty).
+
+  const detail::RingView view = file.ring_view();
+  if (depth_from == DepthFrom::walk) {
+    const WalkResult w = walk_until_consistent(view);
+    if (w.end == WalkEnd::complete) {
+      s.read = w.read;
+      s.write = w.write;
+      s.consumed = w.first_sequence;
+      s.published = w.next_sequence;
+      s.depth_messages = w.messages;
+      s.depth_bytes = w.write - w.read;
+      return s;
+    }
+    if (w.end == WalkEnd::damaged) {
+      s.problem = describe_fault(view, w);
+      s.depth_note = "not counted: the live region is damaged";
+    } else {
+      s.depth_note = "from the sequence words: the consumer moved during every walk";
+    }
+  } else {
+    s.depth_note = "from the sequence words of the role lines";
+  }
+  s.read = s.consumer.position;
+  s.write = s.producer.position;
+  s.consumed = s.consumer.sequence;
+  s.published = s.producer.sequence;
+  s.depth_bytes = std::min(s.write - s.read, s.identity.capacity);
+  if (!s.problem && s.published >= s.consumed) s.depth_messages = s.published - s.consumed;
+  return s;
+}
+
+}  // namespace shmq::tool

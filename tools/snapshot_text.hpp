@@ -1,0 +1,17 @@
+// Snapshot facts as text, shared by `stat` and `watch`.
+#pragma once
+
+#include <string>
+
+#include "queue_snapshot.hpp"
+
+namespace shmq::tool {
+
+// "attached, pid 1234 (recorded in the file: informative only), 2 attaches, waiting for space: no"
+std::string describe_role(const RoleSnapshot& role, const char* waits_for);
+// "12 messages, 1.5 KiB  [#...................] 0.1%"
+std::string describe_depth(const QueueSnapshot& s);
+// "n/a (no checkpoints in format 1)" until a format has checkpoints.
+std::string describe_durable(const QueueSnapshot& s);
+
+}  // namespace shmq::tool
