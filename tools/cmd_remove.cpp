@@ -124,7 +124,14 @@ int remove(const Options& o) {
                                                      st.st_uid, ::geteuid()));
   }
   const std::string damage = check_is_queue(fd.get(), static_cast<std::uint64_t>(st.st_size), path);
-  if (!damage.empty()) log().warn("{}: removing a damaged or incompatible queue file: {}", path.string(), damage);
+  if (!damage.empty()) {
+    if (!o.force) {
+      log().error("{}: not removed: damaged or incompatible queue file ({}); use --force to remove it anyway",
+                  path.string(), damage);
+      return kExitDamaged;
+    }
+    log().warn("{}: removing a damaged or incompatible queue file (--force): {}", path.string(), damage);
+  }
 
   std::vector<std::string> attached;
   for (const Role role : {Role::producer, Role::consumer}) {
@@ -155,7 +162,9 @@ Command add_remove(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "remove", "Delete a queue file, unless a producer or consumer is attached (never follows a symlink)");
   add_queue_args(*sub, o->queue);
-  sub->add_flag("--force", o->force, "Remove it even while a producer or consumer is attached");
+  sub->add_flag("--force", o->force,
+                "Remove it even while a producer or consumer is attached, or when the queue file is damaged "
+                "(a file that is not a shmq queue at all is never removed)");
   return {sub, [o] { return remove(*o); }};
 }
 

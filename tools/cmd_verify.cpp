@@ -31,7 +31,10 @@ int verify(const QueueArgs& args) {
   } catch (const Error& e) {
     // The library validated the identity block (and the file size against it) before mapping.
     if (e.code() == ErrorCode::damaged) {
-      return damaged(args.path, fmt::format("header (file offsets 0-{}): {}", sizeof(layout::Identity) - 1, cause_of(e)));
+      const std::string cause = cause_of(e);
+      const bool size = cause.rfind("file is ", 0) == 0;  // the size disagrees with the capacity in the header
+      return damaged(args.path, size ? "file size: " + cause
+                                     : fmt::format("header (file offsets 0-{}): {}", sizeof(layout::Identity) - 1, cause));
     }
     throw;  // not a queue, another format, unreadable: exit 2 with the library's message
   }

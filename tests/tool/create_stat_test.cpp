@@ -1,0 +1,163 @@
+// `shmq create` and `shmq stat` on known queues.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tool_fixture.hpp"
+
+namespace shmq::test {
+namespace {
+
+using ToolCreate = ToolTest;
+using ToolStat = ToolTest;
+
+TEST_F(ToolCreate, CreatesWithSizeModeAndChecksums) {
+  const ToolRun run = run_tool({"create", path(), "--capacity", "64KiB", "--mode", "0640", "--checksums"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("created " + path()), std::string::npos) << run.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), kHeader + 64 * 1024);
+  const nlohmann::json j = stat_json();
+  EXPECT_EQ(j["capacity"], 64 * 1024);
+  EXPECT_EQ(j["flags"]["checksums"], true);
+}
+
+TEST_F(ToolCreate, AcceptsBinaryUnits) {
+  const ToolRun run = run_tool({"create", path(), "--capacity", "16MiB"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(stat_json()["capacity"], std::uint64_t{16} << 20);
+  EXPECT_EQ(stat_json()["flags"]["checksums"], false);
+}
+
+TEST_F(ToolCreate, RefusesAnExistingPath) {
+  create();
+  const std::vector<char> before = read_file(path());
+  const ToolRun run = run_tool({"create", path(), "--capacity", "4KiB"});
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_NE(run.err.find(path()), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("already exists"), std::string::npos) << run.err;
+  EXPECT_EQ(read_file(path()), before);
+}
+
+TEST_F(ToolCreate, RefusesBadCapacityAndMode) {
+  ToolRun run = run_tool({"create", path(), "--capacity", "5000"});  // not a power of two
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_NE(run.err.find(path()), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("power of two"), std::string::npos) << run.err;
+
+  run = run_tool({"create", path(), "--capacity", "64XiB"});
+  EXPECT_EQ(run.exit_code, 64) << describe(run);
+  EXPECT_NE(run.err.find("--capacity"), std::string::npos) << run.err;
+
+  run = run_tool({"create", path(), "--capacity", "64KiB", "--mode", "0986"});
+  EXPECT_EQ(run.exit_code, 64) << describe(run);
+  EXPECT_NE(run.err.find("0986"), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(path()));
+}
+
+TEST_F(ToolCreate, HelpSaysDurableModeComesLater) {
+  const ToolRun run = run_tool({"create", "--help"});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("Durable mode"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("--durable"), std::string::npos) << run.out;
+}
+
+// Three messages published, one consumed: every field of `stat --json`.
+TEST_F(ToolStat, JsonFieldByField) {
+  create(64 * 1024, /*checksums=*/true);
+  Producer producer = Producer::open(path());
+  send(producer, {"alpha", "beta", "gamma"});
+  Consumer consumer = Consumer::open(path());
+  consume(consumer, 1);
+  const std::uint64_t read = record_size(5);
+  const std::uint64_t write = read + record_size(4) + record_size(5);
+
+  const nlohmann::json j = stat_json();
+  EXPECT_EQ(j["path"], path());
+  EXPECT_EQ(j["format_version"], 1);
+  EXPECT_EQ(j["layout_id"], layout::kLayoutId);
+  EXPECT_EQ(j["header_size"], kHeader);
+  EXPECT_EQ(j["capacity"], 64 * 1024);
+  EXPECT_EQ(j["file_size"], kHeader + 64 * 1024);
+  EXPECT_EQ(j["flags"]["checksums"], true);
+  EXPECT_EQ(j["initial_position"], 0);
+  EXPECT_GT(j["created_unix_ns"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j["instance_id"].get<std::string>().size(), 16u);
+  EXPECT_EQ(j["positions"]["read"], read);
+  EXPECT_EQ(j["positions"]["write"], write);
+  EXPECT_EQ(j["sequences"]["consumed"], 1);
+  EXPECT_EQ(j["sequences"]["published"], 3);
+  EXPECT_EQ(j["depth"]["messages"], 2);
+  EXPECT_EQ(j["depth"]["bytes"], write - read);
+  EXPECT_DOUBLE_EQ(j["depth"]["fill"].get<double>(), static_cast<double>(write - read) / (64 * 1024));
+  EXPECT_EQ(j["depth"]["note"], "");
+  EXPECT_TRUE(j["durable"].is_null());
+  EXPECT_TRUE(j["problem"].is_null());
+  for (const char* role : {"producer", "consumer"}) {
+    SCOPED_TRACE(role);
+    const nlohmann::json& r = j[role];
+    EXPECT_EQ(r["attached"], true);
+    EXPECT_EQ(r["attached_flag"], true);
+    EXPECT_EQ(r["pid"], ::getpid());
+    EXPECT_EQ(r["attach_count"], 1);
+    EXPECT_EQ(r["waiting"], false);
+  }
+  EXPECT_EQ(j["producer"]["position"], write);
+  EXPECT_EQ(j["producer"]["sequence"], 3);
+  EXPECT_EQ(j["consumer"]["position"], read);
+  EXPECT_EQ(j["consumer"]["sequence"], 1);
+}
+
+TEST_F(ToolStat, JsonAfterPeersDetach) {
+  create();
+  {
+    Producer producer = Producer::open(path());
+    send(producer, {"x"});
+  }
+  { Consumer consumer = Consumer::open(path()); }
+  const nlohmann::json j = stat_json();
+  EXPECT_EQ(j["producer"]["attached"], false);
+  EXPECT_EQ(j["producer"]["attached_flag"], false);
+  EXPECT_EQ(j["producer"]["attach_count"], 1);
+  EXPECT_EQ(j["consumer"]["attached"], false);
+  EXPECT_EQ(j["depth"]["messages"], 1);
+  EXPECT_EQ(j["sequences"]["published"], 1);
+}
+
+TEST_F(ToolStat, TextNamesEveryFact) {
+  create();
+  Producer producer = Producer::open(path());
+  send(producer, {"alpha", "beta", "gamma"});
+  const ToolRun run = run_tool({"stat", path()});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  const std::string pid = std::to_string(::getpid());
+  for (const std::string& expected :
+       {"queue      " + path(), std::string("format     version 1"), std::string("capacity   64 KiB (65536 bytes)"),
+        std::string("flags      none"), std::string("published  3 messages"), std::string("consumed   0 messages"),
+        std::string("depth      3 messages"), std::string("durable    n/a (no checkpoints in format 1)"),
+        "producer   attached, pid " + pid + " (recorded in the file: informative only)",
+        std::string("consumer   never attached")}) {
+    EXPECT_NE(run.out.find(expected), std::string::npos) << "missing: " << expected << "\n" << run.out;
+  }
+}
+
+// Sequences and depth stay right across the end of the ring (padding records included).
+TEST_F(ToolStat, DepthAcrossTheWrap) {
+  create(4096);
+  Producer producer = Producer::open(path());
+  Consumer consumer = Consumer::open(path());
+  const std::string payload(1000, 'w');
+  for (int round = 0; round < 5; ++round) {
+    send(producer, {payload, payload});
+    consume(consumer, 2);
+  }
+  send(producer, {payload, payload, payload});  // straddles the end: a padding record
+  const nlohmann::json j = stat_json();
+  EXPECT_EQ(j["sequences"]["consumed"], 10);
+  EXPECT_EQ(j["sequences"]["published"], 13);
+  EXPECT_EQ(j["depth"]["messages"], 3);
+}
+
+}  // namespace
+}  // namespace shmq::test
