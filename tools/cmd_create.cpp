@@ -48,7 +48,7 @@ Command add_create(CLI::App& app) {
             std::cout << fmt::format("created {}: capacity {} ({} bytes), file {} bytes, mode {:04o}, checksums {}\n",
                                      o->path, format_size(options.capacity), options.capacity,
                                      layout::kHeaderSize + options.capacity, static_cast<unsigned>(options.mode),
-                                     options.checksums ? "on" : "off");
+                                     o->checksums ? "on" : "off");
             return kExitOk;
           }};
 }

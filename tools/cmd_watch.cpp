@@ -56,10 +56,23 @@ class StopSignals {
 };
 
 std::string lag_text(const QueueSnapshot& s, const LagTracker& tracker) {
-  const std::string messages = s.depth_messages ? fmt::format("{} messages", *s.depth_messages) : "? messages";
+  std::string text = s.depth_messages ? fmt::format("{} messages", *s.depth_messages) : "? messages";
   const std::optional<Lag> lag = tracker.consumer_lag();
-  if (!lag) return messages;
-  return fmt::format("{}, {}{}", messages, lag->lower_bound ? ">= " : "~", format_duration(lag->age));
+  if (!lag || (lag->at_most && *lag->at_most == std::chrono::nanoseconds(0))) return text;
+  if (!lag->at_most) {
+    text += ", oldest waiting >= " + format_duration(lag->at_least);
+  } else if (lag->at_least == std::chrono::nanoseconds(0)) {
+    text += ", oldest waiting < " + format_duration(*lag->at_most);
+  } else {
+    text += ", oldest waiting " + format_duration(lag->at_least) + " to " + format_duration(*lag->at_most);
+  }
+  const std::optional<Rates> rates = tracker.rates();
+  if (rates && rates->consumed_per_s > 0 && s.depth_messages) {
+    const auto drain = std::chrono::duration<double>(static_cast<double>(*s.depth_messages) / rates->consumed_per_s);
+    text += ", drains in " + format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(drain)) +
+            " at the current rate";
+  }
+  return text;
 }
 
 std::string rate_text(const std::optional<Rates>& rates, bool producer) {
@@ -85,7 +98,7 @@ std::string frame(const QueueSnapshot& s, const LagTracker& tracker, long interv
                      s.published)
       << fmt::format("consumer   {:<15} {:<28} consumed  {}\n", liveness(s.consumer), rate_text(rates, false),
                      s.consumed)
-      << fmt::format("depth      {}\n", describe_depth(s))
+      << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/false))
       << fmt::format("lag        {}\n", lag_text(s, tracker))
       << fmt::format("durable    {}\n", describe_durable(s))
       << fmt::format("waiting    producer for space: {}, consumer for data: {}\n", s.producer.waiting ? "yes" : "no",
@@ -105,7 +118,11 @@ std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
                         rates->published_per_s, rates->published_bytes_per_s, rates->consumed_per_s,
                         rates->consumed_bytes_per_s);
   }
-  if (lag) text += fmt::format(" lag_s={}{:.3f}", lag->lower_bound ? ">=" : "", std::chrono::duration<double>(lag->age).count());
+  if (lag) {
+    text += fmt::format(" lag_min_s={:.3f} lag_max_s={}", std::chrono::duration<double>(lag->at_least).count(),
+                        lag->at_most ? fmt::format("{:.3f}", std::chrono::duration<double>(*lag->at_most).count())
+                                     : std::string("?"));
+  }
   text += fmt::format(" durable={} producer={} consumer={}\n", s.durable ? std::to_string(s.durable->sequence) : "n/a",
                       liveness(s.producer), liveness(s.consumer));
   return text;
@@ -138,8 +155,9 @@ Command add_watch(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   sub->footer(
       "On a terminal the view is redrawn in place; otherwise one line of key=value fields per interval. "
-      "Depth and rates come from the sequence words of the role lines (constant cost per refresh); the lag in "
-      "time is estimated from watch's own samples, to within one interval.");
+      "Depth and rates come from the sequence words of the role lines (constant cost per refresh). The queue "
+      "stores no timestamps: how long the oldest unconsumed message has waited is bounded from watch's own "
+      "samples, to within one interval.");
 
   return {sub, [o] {
             const StopSignals signals;  // before the first output: a signal sent after it is never lost

@@ -1,6 +1,7 @@
 #include "lag_tracker.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace shmq::tool {
 
@@ -32,8 +33,12 @@ std::optional<Lag> LagTracker::consumer_lag() const {
   const auto first = std::partition_point(samples_.begin(), samples_.end(),
                                           [&](const WatchSample& s) { return s.published <= now.consumed; });
   Lag lag;
-  lag.age = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time - first->time);
-  lag.lower_bound = first == samples_.begin();
+  lag.at_least = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time - first->time);
+  if (first == samples_.begin()) {
+    lag.at_most.reset();
+  } else {
+    lag.at_most = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time - std::prev(first)->time);
+  }
   return lag;
 }
 

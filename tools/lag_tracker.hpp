@@ -1,9 +1,9 @@
 // Rates and consumer lag for `watch`, from the snapshots it takes at each interval.
 //
-// The queue stores no timestamps, so the lag in time is estimated from this history: the oldest
+// The queue stores no timestamps, so the lag in time is bounded from this history: the oldest
 // unconsumed message (sequence `consumed`) was published after the last sample that had not yet
 // seen it published and no later than the first one that had. Its age is therefore known to
-// within one interval; when even the oldest sample had it, the age is only a lower bound.
+// within one interval; when even the oldest sample had it, only a lower bound is known.
 #pragma once
 
 #include <chrono>
@@ -29,9 +29,10 @@ struct Rates {
   double consumed_bytes_per_s = 0;
 };
 
+// How long the oldest unconsumed message has waited: between `at_least` and `at_most`.
 struct Lag {
-  std::chrono::nanoseconds age{0};  // how long the oldest unconsumed message has waited (at least)
-  bool lower_bound = false;         // it was published before the first sample: older than `age`
+  std::chrono::nanoseconds at_least{0};
+  std::optional<std::chrono::nanoseconds> at_most{std::chrono::nanoseconds(0)};  // empty: older than the history
 };
 
 class LagTracker {

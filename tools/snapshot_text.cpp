@@ -26,13 +26,13 @@ std::string describe_role(const RoleSnapshot& role, const char* waits_for) {
   return s;
 }
 
-std::string describe_depth(const QueueSnapshot& s) {
+std::string describe_depth(const QueueSnapshot& s, bool with_note) {
   const std::string messages =
       s.depth_messages ? fmt::format("{} message{}", *s.depth_messages, *s.depth_messages == 1 ? "" : "s")
                        : std::string("? messages");
   std::string text = fmt::format("{}, {} ({} bytes)  {} {:.1f}%", messages, format_size(s.depth_bytes), s.depth_bytes,
                                  fill_bar(s.fill()), 100.0 * s.fill());
-  if (!s.depth_note.empty()) text += " (" + s.depth_note + ")";
+  if (with_note && !s.depth_note.empty()) text += " (" + s.depth_note + ")";
   return text;
 }
 

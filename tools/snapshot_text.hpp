@@ -9,8 +9,9 @@ namespace shmq::tool {
 
 // "attached, pid 1234 (recorded in the file: informative only), 2 attaches, waiting for space: no"
 std::string describe_role(const RoleSnapshot& role, const char* waits_for);
-// "12 messages, 1.5 KiB  [#...................] 0.1%"
-std::string describe_depth(const QueueSnapshot& s);
+// "12 messages, 1.5 KiB (1536 bytes)  [#...................] 0.1%", then how the depth was found
+// when not by a clean walk (with_note).
+std::string describe_depth(const QueueSnapshot& s, bool with_note = true);
 // "n/a (no checkpoints in format 1)" until a format has checkpoints.
 std::string describe_durable(const QueueSnapshot& s);
 

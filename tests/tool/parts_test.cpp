@@ -75,15 +75,19 @@ TEST(ToolLagTracker, LagIsTheAgeOfTheOldestUnconsumedMessage) {
   LagTracker t;
   EXPECT_FALSE(t.consumer_lag());
   t.add(sample(0ms, 10, 10));
-  EXPECT_EQ(t.consumer_lag()->age, 0ns);
-  t.add(sample(1000ms, 20, 10));  // message 10 published in (0, 1000] ms
+  EXPECT_EQ(t.consumer_lag()->at_most, 0ns);
+  t.add(sample(1000ms, 20, 10));  // message 10 was published in (0, 1000] ms
+  Lag lag = *t.consumer_lag();
+  EXPECT_EQ(lag.at_least, 0ms);
+  EXPECT_EQ(lag.at_most, 1000ms);
   t.add(sample(2000ms, 30, 15));  // message 15 too
   t.add(sample(3000ms, 40, 25));  // message 25 in (1000, 2000]
-  const Lag lag = *t.consumer_lag();
-  EXPECT_EQ(lag.age, 1000ms);
-  EXPECT_FALSE(lag.lower_bound);
+  lag = *t.consumer_lag();
+  EXPECT_EQ(lag.at_least, 1000ms);
+  EXPECT_EQ(lag.at_most, 2000ms);
   t.add(sample(4000ms, 40, 40));
-  EXPECT_EQ(t.consumer_lag()->age, 0ns);
+  EXPECT_EQ(t.consumer_lag()->at_least, 0ns);
+  EXPECT_EQ(t.consumer_lag()->at_most, 0ns);
 }
 
 TEST(ToolLagTracker, OlderThanTheHistoryIsALowerBound) {
@@ -92,8 +96,8 @@ TEST(ToolLagTracker, OlderThanTheHistoryIsALowerBound) {
   t.add(sample(1000ms, 10, 0));
   t.add(sample(2000ms, 10, 0));  // the first sample fell out of the history
   const Lag lag = *t.consumer_lag();
-  EXPECT_EQ(lag.age, 1000ms);
-  EXPECT_TRUE(lag.lower_bound);
+  EXPECT_EQ(lag.at_least, 1000ms);
+  EXPECT_FALSE(lag.at_most);
 }
 
 }  // namespace
