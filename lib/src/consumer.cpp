@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "attachment.hpp"
+#include "checkpoint.hpp"
+#include "recovery.hpp"
 #include "ring_reader.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
@@ -18,6 +20,7 @@ struct Consumer::Impl {
   Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
   detail::QueueFile file;
   detail::RingReader reader;
+  RecoveryReport recovery;
   WaitOptions wait;
   std::optional<Error> broken;  // sticky: once the producer broke the protocol, every call fails
   bool peer_gone_logged = false;
@@ -38,6 +41,7 @@ struct Consumer::Impl {
           peer_gone_logged = false;
           return m;
         }
+        if (reader.release_skipped_padding()) detail::wake(header().space_ready);
         if (deadline == 0) return Status::would_block;
         const Status s = detail::wait_until(
             header().data_ready, wait, deadline, [&](std::memory_order order) { return reader.refresh(order); },
@@ -77,6 +81,7 @@ Consumer::~Consumer() {
 Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
     auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    impl->recovery = detail::recover_if_needed(impl->file);
     detail::take_role(impl->file, Role::consumer);
     // Resume after the last message our predecessor released.
     const detail::RingView view = impl->file.ring_view();
@@ -117,6 +122,18 @@ const std::filesystem::path& Consumer::path() const noexcept { return impl_->fil
 bool Consumer::producer_attached() const {
   return detail::role_held_by_other(impl_->file.fd(), Role::producer, impl_->file.path());
 }
+Watermarks Consumer::watermarks() const noexcept {
+  const layout::Header& h = impl_->header();
+  Watermarks w;
+  w.published = h.producer.sequence.load(std::memory_order_relaxed);
+  w.consumed = h.consumer.sequence.load(std::memory_order_relaxed);
+  w.durable_mode = (impl_->file.identity().flags & layout::kFlagDurable) != 0;
+  if (const auto c = detail::newest_checkpoint(h, impl_->file.identity())) w.durable = w.durable_mode ? c->write_sequence : 0;
+  return w;
+}
+
+const RecoveryReport& Consumer::recovery_report() const noexcept { return impl_->recovery; }
+
 void Consumer::set_wait_options(const WaitOptions& wait) noexcept { impl_->wait = wait; }
 
 }  // namespace shmq

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <fcntl.h>
@@ -12,11 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.hpp"
 #include "checksum.hpp"
 #include "queue_file.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
 #include "shmq/producer.hpp"
+#include "system.hpp"
 
 namespace shmq {
 namespace detail {
@@ -60,12 +63,10 @@ void write_all(int fd, const void* data, std::size_t size, off_t offset, const s
   }
 }
 
-void sync_fd(int fd, const std::filesystem::path& path, const char* what) {
-  while (::fsync(fd) != 0) {
-    if (errno == EINTR) continue;
-    if (errno == EINVAL || errno == EROFS) return;  // a file system without fsync for this kind of file
-    fail(ErrorCode::io, path, std::string("cannot sync ") + what, errno);
-  }
+void sync_or_fail(int fd, const std::filesystem::path& path, const char* what) {
+  const int rc = sync_fd(fd);
+  if (rc == 0 || rc == EINVAL || rc == EROFS) return;  // EINVAL/EROFS: a file system without fsync for this kind of file
+  fail(ErrorCode::io, path, std::string("cannot sync ") + what, rc);
 }
 
 // Removes the temporary file unless dismissed.
@@ -104,7 +105,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   }
 
   const std::uint64_t file_size = layout::kHeaderSize + options.capacity;
-  if (const int rc = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(file_size)); rc != 0) {
+  if (const int rc = allocate(fd.get(), 0, static_cast<off_t>(file_size)); rc != 0) {
     fail(ErrorCode::io, path, "cannot allocate " + std::to_string(file_size) + " bytes for the queue", rc);
   }
 
@@ -113,7 +114,12 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   id.format_version = layout::kFormatVersion;
   id.layout_id = layout::kLayoutId;
   id.header_size = layout::kHeaderSize;
-  id.flags = options.checksums ? layout::kFlagChecksums : 0;
+  const bool checksums = options.checksums.value_or(options.durable);
+  id.flags = (checksums ? layout::kFlagChecksums : 0) | (options.durable ? layout::kFlagDurable : 0);
+  if (options.durable) {
+    id.checkpoint_bytes = options.checkpoints.bytes;
+    id.checkpoint_interval_ms = static_cast<std::uint32_t>(options.checkpoints.interval.count());
+  }
   id.capacity = options.capacity;
   id.initial_position = options.initial_position;
   id.created_unix_ns = static_cast<std::uint64_t>(
@@ -122,10 +128,20 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   id.checksum = bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8);
   header->producer.position.store(options.initial_position, std::memory_order_relaxed);
   header->consumer.position.store(options.initial_position, std::memory_order_relaxed);
+  const BootId boot = sys().boot_id();
+  std::memcpy(header->boot.boot_id, boot.data(), boot.size());
+  if (options.durable) {  // checkpoint 1: the empty queue
+    layout::Checkpoint first{};
+    first.counter = 1;
+    first.write_position = first.read_position = options.initial_position;
+    first.unix_ns = id.created_unix_ns;
+    first.instance_id = id.instance_id;
+    write_checkpoint_slot(*header, first);
+  }
   // The magic goes last: a file that has everything but the magic is refused as incomplete.
   write_all(fd.get(), header.get(), sizeof(layout::Header), 0, path);
   write_all(fd.get(), &layout::kMagic, sizeof layout::kMagic, 0, path);
-  sync_fd(fd.get(), path, "the new queue file");
+  sync_or_fail(fd.get(), path, "the new queue file");
   if (::fchmod(fd.get(), options.mode) != 0) fail(ErrorCode::io, path, "cannot set the file mode", errno);
 
   // Into place, never replacing anything that appeared meanwhile.
@@ -140,9 +156,9 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   } else {
     temp.armed = false;
   }
-  sync_fd(dir_fd.get(), path, "the directory");
+  sync_or_fail(dir_fd.get(), path, "the directory");
   logger()->info("created queue {} (capacity {} bytes, mode {:04o}{})", path.string(), options.capacity,
-                 static_cast<unsigned>(options.mode), options.checksums ? ", checksums" : "");
+                 static_cast<unsigned>(options.mode), checksums ? ", checksums" : "");
 }
 
 }  // namespace detail

@@ -27,11 +27,13 @@ inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;  // 1 TiB
 
 // Flags stored in Identity::flags. Unknown bits make open refuse the file.
 inline constexpr std::uint32_t kFlagChecksums = 1u << 0;  // every record carries an XXH3-based checksum
-inline constexpr std::uint32_t kKnownFlags = kFlagChecksums;
+inline constexpr std::uint32_t kFlagDurable = 1u << 1;    // the producer keeps msync checkpoints (pages 1, 2)
+inline constexpr std::uint32_t kKnownFlags = kFlagChecksums | kFlagDurable;
 
 // Byte offsets of the OFD role locks (advisory, never touch data).
 inline constexpr off_t kProducerLockByte = 0;
 inline constexpr off_t kConsumerLockByte = 1;
+inline constexpr off_t kRecoveryLockByte = 2;  // held while a process recovers the file after a reboot
 
 // Immutable after create. The magic is stored last (release) when the file is built, so a
 // reader that sees the magic sees the rest; the file is renamed into place only after that.
@@ -45,7 +47,9 @@ struct Identity {
   std::uint64_t initial_position; // position of byte 0 of the first record (8-aligned; 0 unless testing wrap-around)
   std::uint64_t created_unix_ns;  // informative
   std::uint64_t instance_id;      // random; tells a re-created file from the one a peer had open
-  std::uint8_t reserved[64];
+  std::uint64_t checkpoint_bytes;        // durable default policy: checkpoint after this many bytes (0: off)
+  std::uint32_t checkpoint_interval_ms;  // durable default policy: checkpoint this often (0: off)
+  std::uint8_t reserved[52];
   std::uint64_t checksum;         // XXH3-64 of bytes [8, 120): everything but the magic and itself
 };
 
@@ -71,13 +75,39 @@ struct WaitLine {
   std::uint8_t reserved[kLine - 8];
 };
 
+// Which boot of the machine last attached to the file. A different boot id at open means the page
+// cache of the file may have been lost (OS crash, power loss, reboot): recovery runs first.
+struct BootLine {
+  std::uint8_t boot_id[16];           // /proc/sys/kernel/random/boot_id of that boot
+  std::atomic<std::uint64_t> recoveries;  // recoveries run on this file (informative)
+  std::uint8_t reserved[kLine - 24];
+};
+
+// A durable checkpoint: everything before write_position was made durable (msync) before this
+// slot was written, and the slot itself was synced after. Slot n % 2 holds checkpoint n.
+struct Checkpoint {
+  std::uint64_t counter;          // 1, 2, 3, ...; 0 = never written
+  std::uint64_t write_position;   // durable end of the published records
+  std::uint64_t write_sequence;   // sequence of the next message after write_position
+  std::uint64_t read_position;    // consumer's released position at the checkpoint
+  std::uint64_t unix_ns;          // when it was taken (informative)
+  std::uint64_t instance_id;      // Identity::instance_id: a slot copied from another file never validates
+  std::uint64_t reserved;
+  std::uint64_t checksum;         // XXH3-64 of the 56 bytes before it
+};
+
 struct Header {
   Identity identity;      // offset 0
   RoleLine producer;      // offset 128
   RoleLine consumer;      // offset 256
   WaitLine data_ready;    // offset 384: the consumer waits here for data
   WaitLine space_ready;   // offset 512: the producer waits here for free space
-  std::uint8_t reserved[kHeaderSize - 640];  // checkpoint slots (pages 1 and 2) and room to grow
+  BootLine boot;          // offset 640
+  std::uint8_t reserved0[kPageSize - 768];
+  Checkpoint slot0;       // offset 4096 (page 1)
+  std::uint8_t reserved1[kPageSize - sizeof(Checkpoint)];
+  Checkpoint slot1;       // offset 8192 (page 2)
+  std::uint8_t reserved2[2 * kPageSize - sizeof(Checkpoint)];  // page 3: room to grow
 };
 
 // Every record starts at an 8-aligned position and is contiguous in the ring:
@@ -115,6 +145,10 @@ static_assert(offsetof(RoleLine, attach_count) == 16 && offsetof(RoleLine, pid) 
 static_assert(sizeof(WaitLine) == kLine && offsetof(WaitLine, waiting) == 4);
 static_assert(offsetof(Header, producer) == 128 && offsetof(Header, consumer) == 256);
 static_assert(offsetof(Header, data_ready) == 384 && offsetof(Header, space_ready) == 512);
+static_assert(offsetof(Header, boot) == 640 && sizeof(BootLine) == kLine && offsetof(BootLine, recoveries) == 16);
+static_assert(offsetof(Header, slot0) == kPageSize && offsetof(Header, slot1) == 2 * kPageSize);
+static_assert(sizeof(Checkpoint) == 64 && offsetof(Checkpoint, checksum) == 56);
+static_assert(offsetof(Identity, checkpoint_bytes) == 56 && offsetof(Identity, checkpoint_interval_ms) == 64);
 static_assert(sizeof(Header) == kHeaderSize && alignof(Header) <= kPageSize);
 static_assert(sizeof(RecordHeader) == 16 && alignof(RecordHeader) == 8 && offsetof(RecordHeader, sequence) == 8);
 static_assert(kHeaderSize % kPageSize == 0 && kMinCapacity % kPageSize == 0);
@@ -126,7 +160,8 @@ consteval std::uint32_t compute_layout_id() {
       kFormatVersion, kHeaderSize, kLine, kRecordAlign, sizeof(Identity), sizeof(RoleLine),
       sizeof(WaitLine), sizeof(RecordHeader), offsetof(Header, producer), offsetof(Header, consumer),
       offsetof(Header, data_ready), offsetof(Header, space_ready), offsetof(RoleLine, attach_count),
-      offsetof(RoleLine, pid), offsetof(RecordHeader, sequence), kPaddingBit,
+      offsetof(RoleLine, pid), offsetof(RecordHeader, sequence), kPaddingBit, offsetof(Header, boot),
+      offsetof(Header, slot0), offsetof(Header, slot1), sizeof(Checkpoint), offsetof(Identity, checkpoint_bytes),
       std::uint64_t{std::endian::native == std::endian::little}};
   std::uint32_t h = 2166136261u;
   for (std::uint64_t f : facts)

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "attachment.hpp"
+#include "checkpoint.hpp"
+#include "recovery.hpp"
 #include "ring_reader.hpp"
 #include "ring_writer.hpp"
 #include "shmq/error.hpp"
@@ -20,6 +22,8 @@ struct Producer::Impl {
   Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
   detail::QueueFile file;
   detail::RingWriter writer;
+  std::unique_ptr<detail::Checkpointer> checkpointer;  // durable queues only
+  RecoveryReport recovery;
   WaitOptions wait;
   std::optional<Error> broken;  // sticky: once the consumer broke the protocol, every call fails
   std::uint64_t reserved_length = 0;
@@ -30,10 +34,12 @@ struct Producer::Impl {
 
   void publish_and_wake() noexcept {
     if (writer.publish()) detail::wake(header().data_ready);
+    if (checkpointer) checkpointer->published(writer.published_position());
   }
 
   void check_usable(std::size_t length) const {
     if (broken) [[unlikely]] throw *broken;
+    if (checkpointer && checkpointer->failed()) [[unlikely]] throw checkpointer->failure();
     if (reserving) [[unlikely]] throw Error(ErrorCode::usage, file.path(), "a reservation is outstanding: commit or abandon it first");
     if (length > writer.max_length()) [[unlikely]] {
       throw Error(ErrorCode::invalid_argument, file.path(),
@@ -63,11 +69,21 @@ struct Producer::Impl {
     return guarded([&]() -> Result<std::byte*> {
       for (;;) {
         if (std::byte* p = writer.try_reserve(length)) return p;
+        if (checkpointer && writer.has_room_after_checkpoint(writer.room_needed(length))) {
+          // The consumer released the space, but only a checkpoint lets us reuse it (a power loss
+          // would otherwise restart the consumer inside overwritten records).
+          publish_and_wake();
+          checkpointer->checkpoint_now();
+          continue;
+        }
         if (deadline == 0) return Status::would_block;
         publish_and_wake();  // staged messages and padding must be visible before we wait on the consumer
         const Status s = detail::wait_until(
             header().space_ready, wait, deadline,
-            [&](std::memory_order order) { return writer.has_room(writer.room_needed(length), order); },
+            [&](std::memory_order order) {
+              const std::uint64_t needed = writer.room_needed(length);
+              return writer.has_room(needed, order) || (checkpointer && writer.has_room_after_checkpoint(needed, order));
+            },
             [&] { return detail::peer_vacant(file, Role::producer); });
         if (s != Status::ok) {
           if (s == Status::peer_gone && !peer_gone_logged) {
@@ -120,6 +136,14 @@ Producer& Producer::operator=(Producer&& other) noexcept {
 Producer::~Producer() {
   if (!impl_) return;
   impl_->publish_and_wake();  // committed messages become visible even if publish() was forgotten
+  if (impl_->checkpointer && !impl_->checkpointer->failed()) {
+    try {
+      impl_->checkpointer->checkpoint_now();  // a clean exit leaves everything durable
+    } catch (const Error&) {
+      // logged by the checkpointer; nothing more can be done in a destructor
+    }
+  }
+  impl_->checkpointer.reset();
   detail::detach_role(impl_->file, Role::producer);
 }
 
@@ -131,6 +155,7 @@ Producer Producer::create(const std::filesystem::path& path, const CreateOptions
 Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
     auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    impl->recovery = detail::recover_if_needed(impl->file);
     detail::take_role(impl->file, Role::producer);
     // Resume: the next sequence number is the one after the last published message. Walk the
     // live region (checking every record) to find it; nothing past the write position counts.
@@ -140,7 +165,18 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
     Message m;
     std::uint64_t waiting = 0;
     while (walk.try_read(m)) ++waiting;
-    impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());
+    const layout::Identity& id = impl->file.identity();
+    if ((id.flags & layout::kFlagDurable) != 0) {
+      const std::optional<layout::Checkpoint> last = detail::newest_checkpoint(impl->file.header(), id);
+      if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
+      const CheckpointPolicy policy = options.checkpoints.value_or(
+          CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
+      impl->checkpointer = std::make_unique<detail::Checkpointer>(view, policy, *last, id.instance_id);
+      std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
+      impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence(), &reclaim);
+    } else {
+      impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());
+    }
     detail::announce_attach(impl->file, Role::producer);
     logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
                    walk.next_sequence(), waiting);
@@ -181,6 +217,33 @@ Result<Reservation> Producer::reserve_for(std::size_t size, std::chrono::nanosec
 }
 
 void Producer::publish() noexcept { impl_->publish_and_wake(); }
+
+std::uint64_t Producer::sync() {
+  if (!impl_->checkpointer) throw Error(ErrorCode::usage, impl_->file.path(), "sync() on a queue created without durability");
+  impl_->check_usable(0);
+  impl_->publish_and_wake();
+  return impl_->checkpointer->checkpoint_now();
+}
+
+void Producer::wait_durable(std::uint64_t sequence) {
+  if (!impl_->checkpointer) throw Error(ErrorCode::usage, impl_->file.path(), "wait_durable() on a queue created without durability");
+  if (sequence >= impl_->writer.next_sequence()) {
+    throw Error(ErrorCode::usage, impl_->file.path(), "wait_durable(" + std::to_string(sequence) + "): no such message yet");
+  }
+  if (impl_->checkpointer->durable_sequence() > sequence) return;
+  (void)sync();
+}
+
+Watermarks Producer::watermarks() const noexcept {
+  Watermarks w;
+  w.published = impl_->header().producer.sequence.load(std::memory_order_relaxed);
+  w.durable = impl_->checkpointer ? impl_->checkpointer->durable_sequence() : 0;
+  w.consumed = impl_->header().consumer.sequence.load(std::memory_order_relaxed);
+  w.durable_mode = impl_->checkpointer != nullptr;
+  return w;
+}
+
+const RecoveryReport& Producer::recovery_report() const noexcept { return impl_->recovery; }
 std::uint64_t Producer::next_sequence() const noexcept { return impl_->writer.next_sequence(); }
 std::size_t Producer::max_message_size() const noexcept { return static_cast<std::size_t>(impl_->writer.max_length()); }
 std::uint64_t Producer::capacity() const noexcept { return impl_->file.identity().capacity; }

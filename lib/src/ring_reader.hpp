@@ -63,6 +63,7 @@ class RingReader {
       out.sequence = h.sequence;
       cursor_ += size;
       ++next_sequence_;
+      holds_messages_ = true;
       return true;
     }
   }
@@ -70,6 +71,7 @@ class RingReader {
   // Hands every record read so far back to the producer. Returns true when the producer has
   // announced that it is parked waiting for room (the caller then wakes it).
   bool release() noexcept {
+    holds_messages_ = false;
     if (cursor_ == released_) return false;
     view_.header->consumer.sequence.store(next_sequence_, std::memory_order_relaxed);  // ordered by the store below
     // RELEASE (release half): pairs with the producer's acquire load of consumer.position in
@@ -79,6 +81,11 @@ class RingReader {
     released_ = cursor_;
     return view_.header->space_ready.waiting.load(std::memory_order_seq_cst) != 0;
   }
+
+  // When the cursor moved past padding only (no message delivered since the last release), hands
+  // that padding back at once: the producer may be waiting for exactly that space. Returns what
+  // release() returns.
+  bool release_skipped_padding() noexcept { return holds_messages_ ? false : release(); }
 
   // Re-reads the producer's write position; true when there is something past the cursor.
   // `order` is seq_cst for the re-check of a parking waiter (waiting.hpp).
@@ -111,6 +118,7 @@ class RingReader {
   std::uint64_t released_ = 0;
   std::uint64_t cached_write_ = 0;
   std::uint64_t next_sequence_ = 0;
+  bool holds_messages_ = false;  // a message was delivered since the last release
 };
 
 }  // namespace shmq::detail

@@ -16,8 +16,12 @@ namespace shmq::detail {
 class RingWriter {
  public:
   RingWriter() = default;
-  RingWriter(RingView view, std::uint64_t write_position, std::uint64_t read_position, std::uint64_t next_sequence)
+  // `reclaim` is the position below which ring bytes may be reused: the consumer's read position,
+  // or, for a durable queue, the read position of the last durable checkpoint (process-local).
+  RingWriter(RingView view, std::uint64_t write_position, std::uint64_t read_position, std::uint64_t next_sequence,
+             std::atomic<std::uint64_t>* reclaim = nullptr)
       : view_(std::move(view)),
+        reclaim_(reclaim != nullptr ? reclaim : &view_.header->consumer.position),
         mask_(view_.capacity - 1),
         head_(write_position),
         published_(write_position),
@@ -28,6 +32,7 @@ class RingWriter {
     return std::min<std::uint64_t>(view_.capacity - sizeof(layout::RecordHeader), layout::kMaxLength);
   }
   std::uint64_t next_sequence() const noexcept { return next_sequence_; }
+  std::uint64_t published_position() const noexcept { return published_; }
   bool has_staged() const noexcept { return head_ != published_; }
   const RingView& view() const noexcept { return view_; }
 
@@ -82,6 +87,14 @@ class RingWriter {
     return (head_ - cached_read_) + bytes <= view_.capacity;
   }
 
+  // Durable queues: true when `bytes` would fit if the consumer's live read position were
+  // checkpointed (the caller then takes a checkpoint instead of waiting).
+  bool has_room_after_checkpoint(std::uint64_t bytes, std::memory_order order = std::memory_order_acquire) const {
+    // Pairs with RingReader::release; only compared here, the reclaim load re-checks it.
+    const std::uint64_t live = view_.header->consumer.position.load(order);
+    return live - cached_read_ <= published_ - cached_read_ && (head_ - live) + bytes <= view_.capacity;
+  }
+
   // Room needed to append a record of `length` bytes from the current head (padding included).
   std::uint64_t room_needed(std::uint64_t length) const noexcept {
     const std::uint64_t size = layout::record_size(length);
@@ -100,9 +113,10 @@ class RingWriter {
   }
 
   void refresh_read_position(std::memory_order order) {
-    // RECLAIM: pairs with the consumer's release store of consumer.position in RingReader::release:
-    // its reads of the bytes before that position happen-before we overwrite them.
-    const std::uint64_t read = view_.header->consumer.position.load(order);
+    // RECLAIM: pairs with the consumer's release store of consumer.position in RingReader::release
+    // (or the checkpointer's release store of its durable read position, itself loaded with
+    // acquire from consumer.position): the consumer's reads happen-before we overwrite the bytes.
+    const std::uint64_t read = reclaim_->load(order);
     // Untrusted: the read position only moves forward, never past what we published.
     if (read % layout::kRecordAlign != 0 || read - cached_read_ > published_ - cached_read_) {
       throw_corrupt(view_.path, "consumer read position " + std::to_string(read) + " is impossible (last seen " +
@@ -112,6 +126,7 @@ class RingWriter {
   }
 
   RingView view_;
+  std::atomic<std::uint64_t>* reclaim_ = nullptr;
   std::uint64_t mask_ = 0;
   std::uint64_t head_ = 0;
   std::uint64_t published_ = 0;

@@ -41,3 +41,27 @@ bool role_held_by_other(int fd, Role role, const std::filesystem::path& path) {
 }
 
 }  // namespace shmq::detail
+
+namespace shmq::detail {
+
+RecoveryLock::RecoveryLock(int fd, const std::filesystem::path& path) : fd_(fd) {
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = layout::kRecoveryLockByte;
+  lock.l_len = 1;
+  while (::fcntl(fd, F_OFD_SETLKW, &lock) != 0) {
+    if (errno != EINTR) throw Error(ErrorCode::io, path, "cannot take the recovery lock (fcntl F_OFD_SETLKW)", errno);
+  }
+}
+
+RecoveryLock::~RecoveryLock() {
+  struct flock lock {};
+  lock.l_type = F_UNLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = layout::kRecoveryLockByte;
+  lock.l_len = 1;
+  ::fcntl(fd_, F_OFD_SETLK, &lock);
+}
+
+}  // namespace shmq::detail

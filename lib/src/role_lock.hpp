@@ -25,3 +25,20 @@ bool try_take_role(int fd, Role role, const std::filesystem::path& path);
 bool role_held_by_other(int fd, Role role, const std::filesystem::path& path);
 
 }  // namespace shmq::detail
+
+namespace shmq::detail {
+
+// Holds the recovery lock (an OFD lock on layout::kRecoveryLockByte) for its lifetime; waits for
+// another process that is recovering the same file.
+class RecoveryLock {
+ public:
+  RecoveryLock(int fd, const std::filesystem::path& path);
+  ~RecoveryLock();
+  RecoveryLock(const RecoveryLock&) = delete;
+  RecoveryLock& operator=(const RecoveryLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace shmq::detail

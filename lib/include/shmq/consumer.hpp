@@ -25,7 +25,9 @@
 
 #include "shmq/message.hpp"
 #include "shmq/options.hpp"
+#include "shmq/recovery.hpp"
 #include "shmq/result.hpp"
+#include "shmq/watermarks.hpp"
 
 namespace shmq {
 
@@ -56,6 +58,9 @@ class Consumer {
   std::uint64_t capacity() const noexcept;
   const std::filesystem::path& path() const noexcept;
   bool producer_attached() const;  // asks the kernel (one fcntl): not for the hot path
+  // published and consumed as the file says now; durable from the newest valid checkpoint.
+  Watermarks watermarks() const noexcept;
+  const RecoveryReport& recovery_report() const noexcept;
   void set_wait_options(const WaitOptions& wait) noexcept;
 
   struct Impl;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include <sys/types.h>
 
@@ -26,14 +27,27 @@ struct WaitOptions {
   bool return_on_peer_gone = true;
 };
 
+// When the producer of a durable queue takes checkpoints (msync of new records, then of a
+// checkpoint slot). Either, both, or neither (explicit only: Producer::sync()). Whatever the
+// policy, a producer that needs ring space still held by the last checkpoint takes one at once.
+struct CheckpointPolicy {
+  std::uint64_t bytes = 0;                    // after this many bytes are published (0: off)
+  std::chrono::milliseconds interval = 10ms;  // this often, from a thread the producer owns (0: off)
+};
+
 struct CreateOptions {
   // Ring size in bytes: a power of two from 4 KiB to 1 TiB. The file is this plus a 16 KiB header,
   // fully allocated at create. The largest message is capacity - 16 bytes.
   std::uint64_t capacity = std::uint64_t{1} << 20;
   // File mode, applied exactly (the umask does not change it).
   mode_t mode = 0600;
-  // Every record carries an XXH3-based checksum, checked by the consumer.
-  bool checksums = false;
+  // Durable mode: the producer keeps msync checkpoints so the queue survives an OS crash or power
+  // loss up to its last checkpoint (a queue on a real file system; /dev/shm forgets on reboot).
+  bool durable = false;
+  CheckpointPolicy checkpoints{};  // the default policy of a durable queue (OpenOptions may override)
+  // Every record carries an XXH3-based checksum, checked by the consumer and by recovery.
+  // Default: on for durable queues (recovery needs them to find a torn tail), off otherwise.
+  std::optional<bool> checksums{};
   // For tests of wrap-around arithmetic: the byte position the queue starts at (8-aligned).
   std::uint64_t initial_position = 0;
 };
@@ -42,6 +56,8 @@ struct OpenOptions {
   // Accept a queue file owned by another uid (by default only the caller's own files are opened).
   bool allow_other_owner = false;
   WaitOptions wait{};
+  // Durable queues: replaces the checkpoint policy stored at create, for this producer.
+  std::optional<CheckpointPolicy> checkpoints{};
 };
 
 }  // namespace shmq

@@ -4,7 +4,7 @@
 // kernel drops when the process dies, so a producer restarted after a crash attaches at once and
 // continues the sequence numbers from where the file says the queue stands.
 //
-// Visibility: a message is visible to the consumer once it is published. send()/try_send() publish
+// Durability: see sync(). Visibility: a message is visible to the consumer once it is published. send()/try_send() publish
 // at once; commit(Publish::later) stages a message, and publish() makes every staged message
 // visible with a single store. Staged messages are also published before the producer waits for
 // space and when it is destroyed. What is visible is in the page cache, so it survives the death of
@@ -26,11 +26,14 @@
 #include <string_view>
 
 #include "shmq/options.hpp"
+#include "shmq/recovery.hpp"
+#include "shmq/watermarks.hpp"
 #include "shmq/result.hpp"
 
 namespace shmq {
 
 enum class Publish : std::uint8_t { now, later };
+
 
 class Producer;
 
@@ -97,6 +100,18 @@ class Producer {
 
   // Makes every staged message visible and wakes the consumer if it is parked.
   void publish() noexcept;
+
+  // Durable queues (CreateOptions::durable). sync() publishes, then returns once a checkpoint
+  // covers every message sent before it: the returned sequence number S means messages 0..S-1
+  // survive an OS crash or power loss. wait_durable(seq) returns once message `seq` is durable
+  // (taking a checkpoint if needed). A failed msync is sticky and fatal for this producer: the
+  // Error(io) is thrown from then on by every call, and nothing more is acknowledged as durable.
+  // Both throw Error(usage) on a queue created without durability.
+  std::uint64_t sync();
+  void wait_durable(std::uint64_t sequence);
+  Watermarks watermarks() const noexcept;
+  // What opening the queue had to recover after the machine lost its page cache.
+  const RecoveryReport& recovery_report() const noexcept;
 
   std::uint64_t next_sequence() const noexcept;  // the number the next message will get
   std::size_t max_message_size() const noexcept;

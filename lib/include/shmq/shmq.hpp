@@ -8,4 +8,6 @@
 #include "shmq/message.hpp"
 #include "shmq/options.hpp"
 #include "shmq/producer.hpp"
+#include "shmq/recovery.hpp"
 #include "shmq/result.hpp"
+#include "shmq/watermarks.hpp"

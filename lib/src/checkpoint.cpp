@@ -1,0 +1,171 @@
+#include "checkpoint.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "checksum.hpp"
+#include "shmq/log.hpp"
+#include "system.hpp"
+
+namespace shmq::detail {
+namespace {
+
+constexpr std::size_t kWords = sizeof(layout::Checkpoint) / 8;
+
+layout::Checkpoint& slot_of(layout::Header& h, std::uint64_t counter) { return counter % 2 == 0 ? h.slot0 : h.slot1; }
+
+std::uint64_t slot_checksum(const layout::Checkpoint& c) {
+  return bytes_checksum(&c, offsetof(layout::Checkpoint, checksum));
+}
+
+std::uint64_t now_unix_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::optional<layout::Checkpoint> read_checkpoint_slot(const layout::Header& header, int slot,
+                                                       const layout::Identity& identity) {
+  // The producer may be rewriting the slot: read each word once (relaxed) and let the checksum
+  // reject a torn copy.
+  const auto* words = reinterpret_cast<const std::uint64_t*>(slot == 0 ? &header.slot0 : &header.slot1);
+  std::uint64_t copy[kWords];
+  for (std::size_t i = 0; i < kWords; ++i) copy[i] = __atomic_load_n(words + i, __ATOMIC_RELAXED);
+  layout::Checkpoint c{};
+  std::memcpy(&c, copy, sizeof c);
+  if (c.counter == 0 || static_cast<int>(c.counter % 2) != slot) return std::nullopt;
+  if (c.checksum != slot_checksum(c) || c.instance_id != identity.instance_id) return std::nullopt;
+  if (c.write_position % layout::kRecordAlign != 0 || c.read_position % layout::kRecordAlign != 0 ||
+      c.write_position - c.read_position > identity.capacity) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::optional<layout::Checkpoint> newest_checkpoint(const layout::Header& header, const layout::Identity& identity) {
+  const auto a = read_checkpoint_slot(header, 0, identity);
+  const auto b = read_checkpoint_slot(header, 1, identity);
+  if (a && b) return a->counter > b->counter ? a : b;
+  return a ? a : b;
+}
+
+void write_checkpoint_slot(layout::Header& header, layout::Checkpoint checkpoint) {
+  checkpoint.checksum = slot_checksum(checkpoint);
+  std::uint64_t words[kWords];
+  std::memcpy(words, &checkpoint, sizeof words);
+  auto* out = reinterpret_cast<std::uint64_t*>(&slot_of(header, checkpoint.counter));
+  for (std::size_t i = 0; i < kWords; ++i) __atomic_store_n(out + i, words[i], __ATOMIC_RELAXED);
+}
+
+int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter) {
+  return sync_range(&slot_of(header, counter), sizeof(layout::Checkpoint));
+}
+
+Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id)
+    : view_(std::move(view)), policy_(policy), instance_id_(instance_id), requested_at_(last.write_position), last_(last) {
+  durable_sequence_.store(last.write_sequence, std::memory_order_relaxed);
+  durable_read_.store(last.read_position, std::memory_order_relaxed);
+  if (policy_.bytes != 0 || policy_.interval.count() > 0) thread_ = std::thread([this] { thread_main(); });
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Checkpointer::request() noexcept {
+  {
+    std::lock_guard lock(wake_mutex_);
+    requested_ = true;
+  }
+  wake_.notify_one();
+}
+
+void Checkpointer::thread_main() {
+  std::unique_lock lock(wake_mutex_);
+  while (!stopping_) {
+    auto woken = [&] { return stopping_ || requested_; };
+    if (policy_.interval.count() > 0) {
+      wake_.wait_for(lock, policy_.interval, woken);
+    } else {
+      wake_.wait(lock, woken);
+    }
+    if (stopping_) break;
+    requested_ = false;
+    lock.unlock();
+    take_checkpoint();
+    lock.lock();
+  }
+}
+
+std::uint64_t Checkpointer::checkpoint_now() {
+  take_checkpoint();
+  if (failed()) throw failure();
+  return durable_sequence();
+}
+
+Error Checkpointer::failure() const {
+  std::lock_guard lock(const_cast<std::mutex&>(run_mutex_));
+  return *error_;
+}
+
+void Checkpointer::fail(const std::string& what, int err) {
+  if (!error_) {
+    error_ = Error(err == 0 ? ErrorCode::corrupt : ErrorCode::io, view_.path,
+                   what + "; nothing more is acknowledged as durable", err);
+    logger()->error("{}", error_->what());
+    failed_.store(true, std::memory_order_release);  // pairs with the acquire in failed(): error_ is set
+  }
+}
+
+void Checkpointer::take_checkpoint() {
+  std::lock_guard lock(run_mutex_);
+  if (error_) return;
+  const layout::Header& h = *view_.header;
+  // Read the consumer first: it can never pass what was published before our next load.
+  const std::uint64_t read = h.consumer.position.load(std::memory_order_acquire);   // pairs with RingReader::release
+  const std::uint64_t write = h.producer.position.load(std::memory_order_acquire);  // pairs with RingWriter::publish
+  if (write == last_.write_position && read == last_.read_position) return;
+  if (read % layout::kRecordAlign != 0 || read - last_.read_position > write - last_.read_position) {
+    return fail("consumer read position " + std::to_string(read) + " is impossible at a checkpoint", 0);
+  }
+  // Count the messages published since the last checkpoint (checking them on the way).
+  const Scan scan = scan_records(view_, last_.write_position, write, last_.write_sequence);
+  if (!scan.stopped.empty()) return fail("cannot checkpoint: " + scan.stopped, 0);
+
+  // 1. The records, then 2. the slot. A crash between the two leaves the older slot in force.
+  const std::uint64_t mask = view_.capacity - 1;
+  const std::uint64_t first = last_.write_position & mask;
+  const std::uint64_t length = write - last_.write_position;
+  int rc = 0;
+  if (first + length <= view_.capacity) {
+    rc = length == 0 ? 0 : sync_range(view_.data + first, length);
+  } else {
+    rc = sync_range(view_.data + first, view_.capacity - first);
+    if (rc == 0) rc = sync_range(view_.data, first + length - view_.capacity);
+  }
+  if (rc != 0) return fail("msync of the ring failed", rc);
+
+  layout::Checkpoint next{};
+  next.counter = last_.counter + 1;
+  next.write_position = write;
+  next.write_sequence = scan.next_sequence;
+  next.read_position = read;
+  next.unix_ns = now_unix_ns();
+  next.instance_id = instance_id_;
+  write_checkpoint_slot(*view_.header, next);
+  if ((rc = sync_checkpoint_slot(*view_.header, next.counter)) != 0) return fail("msync of the checkpoint failed", rc);
+  last_ = next;
+  durable_sequence_.store(next.write_sequence, std::memory_order_release);  // pairs with wait_durable's acquire
+  durable_read_.store(next.read_position, std::memory_order_release);       // pairs with the writer's reclaim load
+  taken_.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace shmq::detail

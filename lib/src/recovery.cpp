@@ -1,0 +1,131 @@
+#include "recovery.hpp"
+
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "checkpoint.hpp"
+#include "role_lock.hpp"
+#include "shmq/error.hpp"
+#include "shmq/log.hpp"
+#include "system.hpp"
+
+namespace shmq::detail {
+namespace {
+
+[[noreturn]] void refuse(const std::filesystem::path& path, const std::string& why) {
+  throw Error(ErrorCode::damaged, path, why + " (the file was left untouched)");
+}
+
+void adopt_boot(layout::Header& h) {
+  const BootId boot = sys().boot_id();
+  std::memcpy(h.boot.boot_id, boot.data(), boot.size());
+}
+
+// Sequence of the first message at or after `position` (< limit), from its record header.
+std::uint64_t sequence_at(const RingView& view, std::uint64_t position, std::uint64_t limit, std::uint64_t if_empty) {
+  const std::uint64_t tail = view.capacity - (position & (view.capacity - 1));
+  if (tail < sizeof(layout::RecordHeader)) position += tail;
+  if (position - limit == 0 || limit - position > view.capacity) return if_empty;
+  return load_record_header(view.data + (position & (view.capacity - 1))).sequence;
+}
+
+// Zeroes the ring bytes of positions [from, to) (to - from <= capacity) and syncs them.
+int clear_ring(const RingView& view, std::uint64_t from, std::uint64_t to) {
+  const std::uint64_t first = from & (view.capacity - 1);
+  const std::uint64_t length = to - from;
+  if (length == 0) return 0;
+  const std::uint64_t head = std::min(length, view.capacity - first);
+  std::memset(view.data + first, 0, head);
+  int rc = sync_range(view.data + first, head);
+  if (rc == 0 && head < length) {
+    std::memset(view.data, 0, length - head);
+    rc = sync_range(view.data, length - head);
+  }
+  return rc;
+}
+
+}  // namespace
+
+bool used_in_this_boot(const layout::Header& header) {
+  const BootId boot = sys().boot_id();
+  return std::memcmp(header.boot.boot_id, boot.data(), boot.size()) == 0;
+}
+
+RecoveryReport recover_if_needed(QueueFile& file) {
+  RecoveryReport report;
+  layout::Header& h = file.header();
+  if (used_in_this_boot(h)) return report;
+  RecoveryLock lock(file.fd(), file.path());
+  if (used_in_this_boot(h)) return report;  // another process recovered it while we waited
+
+  const layout::Identity& id = file.identity();
+  const RingView view = file.ring_view();
+  if ((id.flags & layout::kFlagDurable) == 0) {
+    // Nothing to recover from: the positions in the file are all there is.
+    logger()->warn("{} was last used before a reboot and is not durable: its contents are taken as found",
+                   file.path().string());
+    adopt_boot(h);
+    return report;
+  }
+
+  const std::optional<layout::Checkpoint> checkpoint = newest_checkpoint(h, id);
+  if (!checkpoint) refuse(file.path(), "needs recovery, but both checkpoint slots are invalid");
+  const std::uint64_t read = checkpoint->read_position;
+  const std::uint64_t durable_end = checkpoint->write_position;
+  const std::uint64_t read_sequence = sequence_at(view, read, durable_end, checkpoint->write_sequence);
+
+  // Everything up to the checkpoint's write position was synced before the checkpoint: it must
+  // all be there. Past it, keep what validates (only checksums can tell a torn record).
+  Scan scan = scan_records(view, read, durable_end, read_sequence);
+  if (!scan.stopped.empty()) refuse(file.path(), "records the checkpoint made durable are damaged: " + scan.stopped);
+  if (scan.next_sequence != checkpoint->write_sequence) {
+    refuse(file.path(), "the checkpoint's sequence " + std::to_string(checkpoint->write_sequence) +
+                            " does not match its records (" + std::to_string(scan.next_sequence) + ")");
+  }
+  if (view.checksums) {
+    scan = scan_records(view, durable_end, read + view.capacity, checkpoint->write_sequence);
+    if (scan.stopped.empty()) scan.stopped = "the ring is full";
+  } else {
+    scan = Scan{durable_end, checkpoint->write_sequence, 0, "records carry no checksums: nothing after the checkpoint can be trusted"};
+  }
+
+  report.ran = true;
+  report.checkpoint = checkpoint->counter;
+  report.durable_sequence = checkpoint->write_sequence;
+  report.recovered_messages = scan.messages;
+  report.discarded_bytes = read + view.capacity - scan.end;
+  report.next_sequence = scan.next_sequence;
+  report.read_sequence = read_sequence;
+  report.stopped_because = scan.stopped;
+
+  // From here on the file changes. Each step is safe to crash in: until the new checkpoint is
+  // synced, the old one is in force and recovery simply runs again.
+  if (const int rc = clear_ring(view, scan.end, read + view.capacity); rc != 0) {
+    throw Error(ErrorCode::io, file.path(), "recovery could not clear the discarded tail", rc);
+  }
+  h.producer.position.store(scan.end, std::memory_order_relaxed);  // no peer attached yet: we hold the recovery lock
+  h.producer.sequence.store(scan.next_sequence, std::memory_order_relaxed);
+  h.consumer.position.store(read, std::memory_order_relaxed);
+  h.consumer.sequence.store(read_sequence, std::memory_order_relaxed);
+  h.data_ready.waiting.store(0, std::memory_order_relaxed);
+  h.space_ready.waiting.store(0, std::memory_order_relaxed);
+  h.producer.attached.store(0, std::memory_order_relaxed);
+  h.consumer.attached.store(0, std::memory_order_relaxed);
+  layout::Checkpoint next = *checkpoint;
+  next.counter += 1;
+  next.write_position = scan.end;
+  next.write_sequence = scan.next_sequence;
+  write_checkpoint_slot(h, next);
+  if (const int rc = sync_checkpoint_slot(h, next.counter); rc != 0) {
+    throw Error(ErrorCode::io, file.path(), "recovery could not sync its checkpoint", rc);
+  }
+  h.boot.recoveries.fetch_add(1, std::memory_order_relaxed);
+  adopt_boot(h);
+  logger()->warn("recovered {} from checkpoint {}: {} messages durable, {} more recovered after it, {} bytes discarded ({})",
+                 file.path().string(), report.checkpoint, report.durable_sequence, report.recovered_messages,
+                 report.discarded_bytes, report.stopped_because);
+  return report;
+}
+
+}  // namespace shmq::detail
