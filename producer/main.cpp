@@ -24,10 +24,6 @@ using namespace shmq_sample;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kDescription =
-    "Sends messages into a shmq queue: a file (by default under /dev/shm) that a producer and a\n"
-    "consumer process map into memory and pass messages through, without system calls while both\n"
-    "are busy.\n"
-    "\n"
     "By default it sends --count generated messages of --size bytes. Each carries its sequence\n"
     "number and a checksum, so that `shmq-consumer --verify` can check that nothing was lost,\n"
     "duplicated or damaged. The payload is printable text, one line per message.\n"
@@ -40,7 +36,7 @@ constexpr const char* kDescription =
     "message.\n"
     "\n"
     "When the queue is full the producer waits for the consumer. If the consumer leaves (or dies)\n"
-    "while the queue is full, the producer exits with status 3.";
+    "while the queue is full, the producer exits with status 3.\n";
 
 constexpr const char* kFooter =
     "Examples:\n"
@@ -233,10 +229,10 @@ class Run {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{kDescription, "shmq-producer"};
+  CLI::App app{std::string("Sends messages into a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription, "shmq-producer"};
   app.footer(kFooter);
-  app.get_formatter()->column_width(30);
-  app.add_option("-q,--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
+  app.get_formatter()->column_width(28);
+  app.add_option("--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
   auto* count = app.add_option("-n,--count", options.count,
                                "Send generated messages until the queue has received N in all (sequence numbers 0..N-1)")
                    ->type_name("N");
@@ -255,23 +251,16 @@ int main(int argc, char** argv) {
   auto* from_stdin = app.add_flag("--stdin", options.from_stdin,
                                   "Send each line of standard input as one message instead of generated ones");
   count->excludes(from_stdin);
-  auto* quiet = app.add_flag("--quiet", options.quiet, "Print errors only (no progress, no summary)");
-  app.add_flag("-v,--verbose", options.verbose, "Also log the queue's lifecycle (create, attach, detach)")->excludes(quiet);
-  try {
-    app.parse(argc, argv);
-    if (!options.from_stdin && count->count() == 0) {
-      throw CLI::RequiredError("--count (or --stdin)");
-    }
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+  add_verbosity_flags(app, options.quiet, options.verbose, "Also log the queue's lifecycle (create, attach, detach)");
+  if (const std::optional<int> rc = parse_command_line(app, argc, argv, [&] {
+        if (!options.from_stdin && count->count() == 0) throw CLI::RequiredError("--count (or --stdin)");
+      })) {
+    return *rc;
   }
   options.size = *parse_size(options.size_text);
   options.capacity = *parse_size(options.capacity_text);
 
-  const auto log = setup_logging("shmq-producer", options.quiet     ? Verbosity::quiet
-                                                  : options.verbose ? Verbosity::verbose
-                                                                    : Verbosity::normal);
+  const auto log = setup_logging("shmq-producer", verbosity(options.quiet, options.verbose));
   // Arguments that can be checked without the queue are checked before it is touched.
   if (!options.from_stdin && options.size < kMinPayloadSize) {
     log->error("--size {} is too small: a generated message needs at least {} bytes (its sequence number and "
@@ -286,12 +275,5 @@ int main(int argc, char** argv) {
   }
 
   install_stop_handlers();
-  try {
-    return Run(options, *log)();
-  } catch (const shmq::Error& e) {
-    log->error("{}{}", e.what(), hint_for(e, options.create));
-  } catch (const std::exception& e) {
-    log->error("{}", e.what());
-  }
-  return kExitError;
+  return run_reporting_errors(*log, options.create, [&] { return Run(options, *log)(); });
 }

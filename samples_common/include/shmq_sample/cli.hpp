@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -73,7 +74,7 @@ inline CLI::Validator size_validator() {
         if (parse_size(text)) return {};
         return "'" + text + "' is not a size: give bytes, or a number with KiB, MiB, GiB or TiB (binary: 64KiB = 65536)";
       },
-      "SIZE");
+      "");
 }
 
 // ---- Logging ----
@@ -145,6 +146,49 @@ inline std::string hint_for(const shmq::Error& e, bool creating) {
   }
 }
 
+// ---- The command line and main() ----
+
+// The paragraph both programs' --help starts with (after their first line).
+inline constexpr const char* kQueueIntro =
+    "A shmq queue is a file (by default under /dev/shm) that a producer and a consumer process map\n"
+    "into memory and pass messages through, without system calls while both are busy.\n";
+
+// --quiet and --verbose.
+inline void add_verbosity_flags(CLI::App& app, bool& quiet, bool& verbose, const std::string& verbose_help) {
+  auto* q = app.add_flag("--quiet", quiet, "Print errors only (no progress line, no summary)");
+  app.add_flag("-v,--verbose", verbose, verbose_help)->excludes(q);
+}
+
+inline Verbosity verbosity(bool quiet, bool verbose) {
+  return quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+}
+
+// Parses the command line, then runs `check` (which may throw a CLI::ParseError). Returns the exit
+// code when the program ends here: 0 after --help, kExitUsage after bad arguments.
+inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
+                                             const std::function<void()>& check = {}) {
+  try {
+    app.parse(argc, argv);
+    if (check) check();
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  return std::nullopt;
+}
+
+// Runs the program's body; an exception becomes one line on stderr and exit code kExitError.
+template <class Body>
+int run_reporting_errors(spdlog::logger& log, bool creating, Body&& body) {
+  try {
+    return body();
+  } catch (const shmq::Error& e) {
+    log.error("{}{}", e.what(), hint_for(e, creating));
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+  }
+  return kExitError;
+}
+
 // ---- Ctrl-C ----
 
 // The signal that asked the program to stop (SIGINT or SIGTERM), or 0. The programs poll it
@@ -169,7 +213,9 @@ inline constexpr std::chrono::milliseconds kStopCheckInterval{200};
 // terminal. Call due() every few thousand messages: it reads the clock only then.
 class ProgressLine {
  public:
-  explicit ProgressLine(bool wanted) : enabled_(wanted && ::isatty(STDERR_FILENO) == 1) {}
+  // The first line appears after a quarter of a second: short runs show none.
+  explicit ProgressLine(bool wanted)
+      : enabled_(wanted && ::isatty(STDERR_FILENO) == 1), last_(std::chrono::steady_clock::now()) {}
   bool enabled() const noexcept { return enabled_; }
 
   bool due() {
@@ -192,7 +238,7 @@ class ProgressLine {
  private:
   bool enabled_;
   bool shown_ = false;
-  std::chrono::steady_clock::time_point last_{};
+  std::chrono::steady_clock::time_point last_;
 };
 
 // "12.3 M" for progress lines and summaries.
