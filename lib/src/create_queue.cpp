@@ -156,7 +156,10 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   } else {
     temp.armed = false;
   }
-  sync_or_fail(dir_fd.get(), path, "the directory");
+  if (const int rc = sync_fd(dir_fd.get()); rc != 0 && rc != EINVAL && rc != EROFS) {
+    ::unlinkat(dir_fd.get(), name.c_str(), 0);  // ours (RENAME_NOREPLACE): its name might not survive a crash
+    fail(ErrorCode::io, path, "cannot sync the directory", rc);
+  }
   logger()->info("created queue {} (capacity {} bytes, mode {:04o}{})", path.string(), options.capacity,
                  static_cast<unsigned>(options.mode), checksums ? ", checksums" : "");
 }

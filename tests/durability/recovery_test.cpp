@@ -1,0 +1,215 @@
+// Recovery after the machine lost its page cache (simulated by a new boot id): from the newest
+// checkpoint, keep what validates after it, clear the rest; refuse what cannot be trusted.
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "layout.hpp"
+#include "shmq/shmq.hpp"
+#include "support/fake_system.hpp"
+#include "support/temp_queue.hpp"
+
+namespace shmq {
+namespace {
+
+using test::TempQueue;
+
+CreateOptions durable(std::uint64_t capacity = 64 * 1024) {
+  CreateOptions o;
+  o.capacity = capacity;
+  o.durable = true;
+  o.checkpoints = {.bytes = 0, .interval = std::chrono::milliseconds(0)};
+  return o;
+}
+
+std::string text(std::uint64_t seq) { return "message number " + std::to_string(seq); }
+
+void patch(const std::filesystem::path& path, std::uint64_t offset, const void* bytes, std::size_t n) {
+  const int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, bytes, n, static_cast<off_t>(offset)), static_cast<ssize_t>(n));
+  ::close(fd);
+}
+
+// Sends `checkpointed` messages and syncs, has the consumer release `consumed` of them, then
+// sends `more` that no checkpoint covers. Returns the ring offset of the first uncovered record.
+std::uint64_t fill(const std::filesystem::path& path, int checkpointed, int consumed, int more) {
+  std::optional<Producer> p(Producer::open(path, {.checkpoints = CheckpointPolicy{0, std::chrono::milliseconds(0)}}));
+  Consumer c = Consumer::open(path);
+  std::uint64_t seq = 0;
+  for (int i = 0; i < checkpointed; ++i) EXPECT_TRUE(p->send(text(seq++)));
+  for (int i = 0; i < consumed; ++i) EXPECT_TRUE(c.try_receive());
+  c.release();
+  EXPECT_EQ(p->sync(), static_cast<std::uint64_t>(checkpointed));
+  std::uint64_t offset = 0;
+  for (int i = 0; i < checkpointed; ++i) offset += layout::record_size(text(i).size());
+  for (int i = 0; i < more; ++i) EXPECT_TRUE(p->try_send(text(seq++)));
+  // Simulate a crash of the producer: no final checkpoint on detach.
+  p.reset();  // (the destructor syncs; the tests below do not depend on whether it did)
+  return offset;
+}
+
+std::vector<std::uint64_t> drain(Consumer& c) {
+  std::vector<std::uint64_t> seqs;
+  while (c.poll([&](const Message& m) {
+    EXPECT_EQ(m.text(), text(m.sequence));
+    seqs.push_back(m.sequence);
+  }) > 0) {
+  }
+  return seqs;
+}
+
+TEST(Recovery, NothingToRecoverInTheSameBoot) {
+  TempQueue q("/tmp");
+  create_queue(q.path(), durable());
+  fill(q.path(), 5, 0, 0);
+  Consumer c = Consumer::open(q.path());
+  EXPECT_FALSE(c.recovery_report().ran);
+}
+
+TEST(Recovery, AfterARebootEverythingValidIsKept) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 10, 3, 0);
+  fake.reboot();
+  Consumer c = Consumer::open(q.path());
+  const RecoveryReport& r = c.recovery_report();
+  EXPECT_TRUE(r.ran);
+  EXPECT_EQ(r.durable_sequence, 10u);
+  EXPECT_EQ(r.read_sequence, 3u);
+  EXPECT_EQ(r.next_sequence, 10u);
+  std::vector<std::uint64_t> seqs = drain(c);
+  ASSERT_EQ(seqs.size(), 7u);
+  EXPECT_EQ(seqs.front(), 3u);
+  EXPECT_EQ(seqs.back(), 9u);
+  Producer p = Producer::open(q.path());
+  EXPECT_FALSE(p.recovery_report().ran) << "recovered once per boot";
+  EXPECT_EQ(p.next_sequence(), 10u);
+}
+
+TEST(Recovery, TornTailIsCutAtTheFirstInvalidRecordAndCleared) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  {
+    // Records after the checkpoint, then no final checkpoint: open the producer without the
+    // destructor's sync by making the final msync fail.
+    Producer p = Producer::open(q.path());
+    for (std::uint64_t s = 0; s < 10; ++s) ASSERT_TRUE(p.send(text(s)));
+    ASSERT_EQ(p.sync(), 10u);
+    for (std::uint64_t s = 10; s < 15; ++s) ASSERT_TRUE(p.send(text(s)));
+    fake.fail_msync(EIO);
+  }
+  fake.fail_msync(0);
+  // Tear record 12: flip a payload byte.
+  std::uint64_t offset = layout::kHeaderSize;
+  for (std::uint64_t s = 0; s < 12; ++s) offset += layout::record_size(text(s).size());
+  const char junk = '#';
+  patch(q.path(), offset + 16 + 3, &junk, 1);
+
+  fake.reboot();
+  Producer p = Producer::open(q.path());
+  const RecoveryReport& r = p.recovery_report();
+  EXPECT_TRUE(r.ran);
+  EXPECT_EQ(r.durable_sequence, 10u);
+  EXPECT_EQ(r.recovered_messages, 2u);
+  EXPECT_EQ(r.next_sequence, 12u);
+  EXPECT_NE(r.stopped_because.find("checksum"), std::string::npos) << r.stopped_because;
+  EXPECT_EQ(p.next_sequence(), 12u);
+  // Records 13 and 14 were valid but followed the tear: cleared, so they can never come back.
+  std::vector<char> bytes = test::read_file(q.path());
+  for (std::uint64_t i = offset; i < offset + 300; ++i) ASSERT_EQ(bytes[i], 0) << "byte " << i;
+  ASSERT_TRUE(p.send("after recovery"));
+  Consumer c = Consumer::open(q.path());
+  std::vector<std::uint64_t> seqs;
+  while (c.poll([&](const Message& m) { seqs.push_back(m.sequence); }) > 0) {
+  }
+  ASSERT_EQ(seqs.size(), 13u);
+  EXPECT_EQ(seqs.back(), 12u);
+}
+
+TEST(Recovery, BothCheckpointSlotsInvalidIsRefusedAndTheFileUntouched) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 4, 0, 0);
+  const std::uint64_t garbage = 0xdeadbeef;
+  patch(q.path(), offsetof(layout::Header, slot0) + 8, &garbage, 8);
+  patch(q.path(), offsetof(layout::Header, slot1) + 8, &garbage, 8);
+  fake.reboot();
+  const std::vector<char> before = test::read_file(q.path());
+  try {
+    (void)Consumer::open(q.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::damaged);
+    EXPECT_NE(std::string(e.what()).find("both checkpoint slots"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test::read_file(q.path()), before);
+}
+
+TEST(Recovery, OneTornSlotFallsBackToTheOther) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 4, 0, 0);  // checkpoint 2 (slot 0) covers 4; the destructor's is not taken (nothing new)
+  const std::uint64_t garbage = 0xdeadbeef;
+  patch(q.path(), offsetof(layout::Header, slot0) + 8, &garbage, 8);  // tear checkpoint 2
+  fake.reboot();
+  Consumer c = Consumer::open(q.path());
+  EXPECT_EQ(c.recovery_report().checkpoint, 1u);
+  EXPECT_EQ(c.recovery_report().recovered_messages, 4u) << "valid records after checkpoint 1 are kept";
+  EXPECT_EQ(drain(c).size(), 4u);
+}
+
+TEST(Recovery, DamagedDurableRecordIsRefusedAndTheFileUntouched) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 6, 0, 0);
+  const char junk = '#';
+  patch(q.path(), layout::kHeaderSize + 16 + 2, &junk, 1);  // message 0, made durable by the checkpoint
+  fake.reboot();
+  const std::vector<char> before = test::read_file(q.path());
+  try {
+    (void)Producer::open(q.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::damaged);
+    EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test::read_file(q.path()), before);
+}
+
+TEST(Recovery, FailureDuringRecoveryLeavesItToBeRunAgain) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 8, 2, 0);
+  fake.reboot();
+  fake.fail_msync(EIO);
+  EXPECT_THROW((void)Consumer::open(q.path()), Error);
+  fake.fail_msync(0);
+  Consumer c = Consumer::open(q.path());
+  EXPECT_TRUE(c.recovery_report().ran);
+  EXPECT_EQ(drain(c).size(), 6u);
+}
+
+TEST(Recovery, NonDurableQueueIsTakenAsFound) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  Producer p = Producer::create(q.path());
+  ASSERT_TRUE(p.send("kept"));
+  fake.reboot();
+  Consumer c = Consumer::open(q.path());
+  EXPECT_FALSE(c.recovery_report().ran);
+  EXPECT_TRUE(c.try_receive());
+}
+
+}  // namespace
+}  // namespace shmq
