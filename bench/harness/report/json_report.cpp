@@ -1,0 +1,91 @@
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "reports.hpp"
+
+namespace bench {
+
+namespace {
+
+using nlohmann::json;
+
+json to_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
+
+json to_json(const RowStatus& s) {
+  const char* state = s.state == RowState::ok ? "ok" : s.state == RowState::unavailable ? "unavailable" : "failed";
+  json out = {{"state", state}};
+  if (!s.reason.empty()) out["reason"] = s.reason;
+  return out;
+}
+
+json to_json(const Placement& p) { return {{"before_ns", p.before_ns}, {"after_ns", p.after_ns}}; }
+
+}  // namespace
+
+void write_json_report(const Config& config, const RunResults& results, const std::filesystem::path& file) {
+  json out;
+  out["machine"] = {{"cpu_model", results.cpu_model}, {"online_cpus", results.online_cpus}, {"kernel", results.kernel}};
+  out["started_at"] = results.started_at;
+  out["smoke"] = results.smoke;
+  out["config"] = {{"cpus", {config.cpus[0], config.cpus[1]}},
+                   {"pinned", results.pinned},
+                   {"ring_bytes", config.ring_bytes},
+                   {"idle_ring_bytes", config.idle_ring_bytes},
+                   {"repetitions", config.repetitions},
+                   {"seconds_per_repetition", config.seconds_per_repetition},
+                   {"round_trips_per_repetition", config.round_trips},
+                   {"idle_seconds", config.idle_seconds},
+                   {"queue_dir", config.queue_dir.string()}};
+  out["throughput"] = json::array();
+  for (const auto& row : results.throughput) {
+    out["throughput"].push_back({{"transport", row.transport},
+                                 {"reference", row.reference},
+                                 {"size", row.size},
+                                 {"status", to_json(row.status)},
+                                 {"messages_per_second", to_json(row.messages_per_second)},
+                                 {"megabytes_per_second", to_json(row.megabytes_per_second)},
+                                 {"messages_per_repetition", row.messages_per_repetition},
+                                 {"pinned", row.pinned},
+                                 {"placement", to_json(row.placement)}});
+  }
+  out["latency"] = json::array();
+  for (const auto& row : results.latency) {
+    json curve = json::array();
+    for (const auto& [percentile, ns] : row.curve) curve.push_back({{"percentile", percentile}, {"ns", ns}});
+    out["latency"].push_back({{"transport", row.transport},
+                              {"reference", row.reference},
+                              {"size", row.size},
+                              {"status", to_json(row.status)},
+                              {"p50_ns", row.p50_ns},
+                              {"p99_ns", row.p99_ns},
+                              {"p99_9_ns", row.p999_ns},
+                              {"max_ns", row.max_ns},
+                              {"p50_by_repetition_ns", to_json(row.p50_by_repetition_ns)},
+                              {"round_trips", row.round_trips},
+                              {"curve", curve},
+                              {"pinned", row.pinned},
+                              {"placement", to_json(row.placement)}});
+  }
+  out["idle"] = json::array();
+  for (const auto& row : results.idle) {
+    out["idle"].push_back({{"transport", row.transport},
+                           {"status", to_json(row.status)},
+                           {"consumer_cpu_percent", row.consumer_cpu_percent},
+                           {"consumer_window_s", row.consumer_window_s},
+                           {"producer_cpu_percent", row.producer_cpu_percent},
+                           {"producer_window_s", row.producer_window_s}});
+  }
+  out["disk_write"] = json::array();
+  for (const auto& row : results.disk) {
+    out["disk_write"].push_back({{"directory", row.directory},
+                                 {"bytes", row.bytes},
+                                 {"status", to_json(row.status)},
+                                 {"megabytes_per_second", to_json(row.megabytes_per_second)}});
+  }
+  out["notes"] = results.notes;
+  out["failures"] = results.failures;
+  std::ofstream(file) << out.dump(2) << "\n";
+}
+
+}  // namespace bench

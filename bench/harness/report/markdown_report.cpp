@@ -1,0 +1,118 @@
+#include <cstdio>
+#include <sstream>
+
+#include "reports.hpp"
+
+namespace bench {
+
+std::string si(double value) {
+  char text[32];
+  if (value >= 1e9) {
+    std::snprintf(text, sizeof text, "%.3g G", value / 1e9);
+  } else if (value >= 1e6) {
+    std::snprintf(text, sizeof text, "%.3g M", value / 1e6);
+  } else if (value >= 1e3) {
+    std::snprintf(text, sizeof text, "%.3g k", value / 1e3);
+  } else {
+    std::snprintf(text, sizeof text, "%.3g", value);
+  }
+  return text;
+}
+
+namespace {
+
+std::string spread_text(const Spread& s) { return si(s.median) + " [" + si(s.min) + " – " + si(s.max) + "]"; }
+
+std::string status_text(const RowStatus& status) {
+  return (status.state == RowState::unavailable ? "unavailable: " : "**FAILED**: ") + status.reason;
+}
+
+std::string placement_text(const Placement& p) {
+  if (p.before_ns == 0 && p.after_ns == 0) return "";
+  return si(p.before_ns) + " / " + si(p.after_ns);
+}
+
+std::string size_text(std::size_t size) { return std::to_string(size) + " B"; }
+
+}  // namespace
+
+std::string markdown_report(const Config& config, const RunResults& results) {
+  std::ostringstream out;
+  out << "# shmq-bench " << (results.smoke ? "smoke run (tiny counts: the figures mean nothing)" : "run") << "\n\n";
+  out << "- Machine: " << results.cpu_model << ", " << results.online_cpus << " online CPUs, Linux " << results.kernel << "\n";
+  out << "- Started: " << results.started_at << "\n";
+  out << "- Processes: producer/initiator on CPU " << config.cpus[0] << ", consumer/echo on CPU " << config.cpus[1]
+      << (results.pinned ? " (pinned)" : " — **pinning failed for some runs: those rows are unpinned**") << "\n";
+  out << "- Buffering given to every transport: " << config.ring_bytes << " bytes; repetitions: " << config.repetitions
+      << " (median [min – max]); each throughput repetition sized to ~" << config.seconds_per_repetition << " s\n";
+  out << "- Placement: cache-line round-trip p50 (ns) between the two CPUs just before / after each row; compare "
+         "rows only within the same placement.\n\n";
+
+  if (!results.throughput.empty()) {
+    out << "## Throughput (two processes, every sequence number checked)\n\n";
+    out << "| transport | size | msg/s | MB/s | placement (ns) |\n|---|---:|---:|---:|---:|\n";
+    for (const auto& row : results.throughput) {
+      out << "| " << row.transport << " | " << size_text(row.size) << " | ";
+      if (row.status.state != RowState::ok) {
+        out << status_text(row.status) << " | | |\n";
+        continue;
+      }
+      out << spread_text(row.messages_per_second) << " | " << si(row.megabytes_per_second.median) << " | "
+          << placement_text(row.placement) << (row.pinned ? "" : " (unpinned)") << " |\n";
+    }
+    out << "\n";
+  }
+  if (!results.latency.empty()) {
+    out << "## Round trip, one message each way (ns)\n\n";
+    out << "| transport | size | p50 | p99 | p99.9 | max | p50 per repetition | round trips | placement (ns) |\n"
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& row : results.latency) {
+      out << "| " << row.transport << " | " << size_text(row.size) << " | ";
+      if (row.status.state != RowState::ok) {
+        out << status_text(row.status) << " | | | | | | |\n";
+        continue;
+      }
+      out << si(row.p50_ns) << " | " << si(row.p99_ns) << " | " << si(row.p999_ns) << " | " << si(row.max_ns) << " | "
+          << spread_text(row.p50_by_repetition_ns) << " | " << row.round_trips << " | " << placement_text(row.placement)
+          << (row.pinned ? "" : " (unpinned)") << " |\n";
+    }
+    out << "\n";
+  }
+  if (!results.idle.empty()) {
+    out << "## Idle cost: CPU used while blocked (% of one core, getrusage of the blocked process)\n\n";
+    out << "| transport | consumer blocked on an empty queue | producer blocked on a full queue |\n|---|---:|---:|\n";
+    for (const auto& row : results.idle) {
+      out << "| " << row.transport << " | ";
+      if (row.status.state != RowState::ok) {
+        out << status_text(row.status) << " | |\n";
+        continue;
+      }
+      char text[160];
+      std::snprintf(text, sizeof text, "%.3f %% over %.2f s | %.3f %% over %.2f s", row.consumer_cpu_percent,
+                    row.consumer_window_s, row.producer_cpu_percent, row.producer_window_s);
+      out << text << " |\n";
+    }
+    out << "\n";
+  }
+  if (!results.disk.empty()) {
+    out << "## Sequential write + fdatasync (reference for durable mode)\n\n";
+    out << "| directory | bytes | MB/s |\n|---|---:|---:|\n";
+    for (const auto& row : results.disk) {
+      out << "| " << row.directory << " | " << row.bytes << " | "
+          << (row.status.state == RowState::ok ? spread_text(row.megabytes_per_second) : status_text(row.status)) << " |\n";
+    }
+    out << "\n";
+  }
+  if (!results.notes.empty()) {
+    out << "## Notes\n\n";
+    for (const auto& note : results.notes) out << "- " << note << "\n";
+    out << "\n";
+  }
+  if (!results.failures.empty()) {
+    out << "## Failures\n\n";
+    for (const auto& failure : results.failures) out << "- " << failure << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace bench

@@ -1,0 +1,97 @@
+// What a run measured, row by row, as the reports print it.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bench {
+
+// Median with min and max over the repetitions of one measurement.
+struct Spread {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+};
+
+inline Spread spread_of(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  const double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return {median, values.front(), values.back()};
+}
+
+enum class RowState { ok, unavailable, failed };
+
+struct RowStatus {
+  RowState state = RowState::ok;
+  std::string reason;  // for unavailable and failed rows
+};
+
+// Cache-line round trip p50 between the two CPUs, measured just before and just after a row.
+struct Placement {
+  double before_ns = 0;
+  double after_ns = 0;
+};
+
+struct ThroughputRow {
+  std::string transport;
+  bool reference = false;  // a physical limit, not a transport
+  std::size_t size = 0;
+  RowStatus status;
+  Spread messages_per_second;
+  Spread megabytes_per_second;
+  std::uint64_t messages_per_repetition = 0;
+  bool pinned = true;
+  Placement placement;
+};
+
+struct LatencyRow {
+  std::string transport;
+  bool reference = false;
+  std::size_t size = 0;
+  RowStatus status;
+  double p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+  Spread p50_by_repetition_ns;
+  std::vector<std::pair<double, double>> curve;  // (percentile, ns) for the plot
+  std::uint64_t round_trips = 0;
+  bool pinned = true;
+  Placement placement;
+};
+
+struct IdleRow {
+  std::string transport;
+  RowStatus status;
+  double consumer_cpu_percent = 0;  // of one core, while blocked on an empty queue
+  double consumer_window_s = 0;
+  double producer_cpu_percent = 0;  // of one core, while blocked on a full queue
+  double producer_window_s = 0;
+};
+
+struct DiskRow {
+  std::string directory;
+  RowStatus status;
+  std::size_t bytes = 0;
+  Spread megabytes_per_second;
+};
+
+struct RunResults {
+  std::string cpu_model;
+  std::string kernel;
+  int online_cpus = 0;
+  std::string started_at;
+  bool smoke = false;
+  bool pinned = true;  // every pair of processes was pinned as asked
+  std::vector<ThroughputRow> throughput;
+  std::vector<LatencyRow> latency;
+  std::vector<IdleRow> idle;
+  std::vector<DiskRow> disk;
+  std::vector<std::string> notes;     // what transports had to settle for, once each
+  std::vector<std::string> failures;  // rows that make the run fail (shmq or a sequence error)
+};
+
+}  // namespace bench

@@ -1,0 +1,37 @@
+// One factory per transport file. A transport built without its package (iceoryx, ZeroMQ) still
+// has a factory: it returns a transport that reports itself unavailable.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../config.hpp"
+#include "../transport.hpp"
+
+namespace bench {
+
+enum class ShmqMode { busy_poll, blocking, zero_copy, batched };
+enum class IceoryxWait { busy_poll, wait_set };
+enum class UnixSocketKind { stream, seqpacket };
+
+std::unique_ptr<Transport> make_shmq_transport(const Config& config, ShmqMode mode);
+std::unique_ptr<Transport> make_boost_message_queue_transport();
+std::unique_ptr<Transport> make_boost_spsc_queue_transport();
+// Both iceoryx transports share the one iox-roudi the harness starts (and stops when the last goes).
+std::vector<std::unique_ptr<Transport>> make_iceoryx_transports(const Config& config);
+std::unique_ptr<Transport> make_zeromq_transport();
+std::unique_ptr<Transport> make_pipe_transport();
+std::unique_ptr<Transport> make_unix_socket_transport(UnixSocketKind kind);
+std::unique_ptr<Transport> make_posix_mqueue_transport();
+
+// A row that can never run here, with the reason (a package the build did not find).
+std::unique_ptr<Transport> make_unavailable_transport(std::string name, Waiting waiting, std::string reason);
+
+// Every transport, in table order.
+std::vector<std::unique_ptr<Transport>> make_all_transports(const Config& config);
+
+// A name unique to this harness process and call, for queues, segments and endpoints.
+std::string unique_resource_name(const std::string& prefix);
+
+}  // namespace bench
