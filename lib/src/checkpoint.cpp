@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "checksum.hpp"
+#include "failpoint.hpp"
 #include "shmq/log.hpp"
 #include "system.hpp"
 
@@ -152,6 +153,7 @@ void Checkpointer::take_checkpoint() {
     if (rc == 0) rc = sync_range(view_.data, first + length - view_.capacity);
   }
   if (rc != 0) return fail("msync of the ring failed", rc);
+  SHMQ_FAILPOINT("checkpoint.after_ring_sync");
 
   layout::Checkpoint next{};
   next.counter = last_.counter + 1;
@@ -161,7 +163,9 @@ void Checkpointer::take_checkpoint() {
   next.unix_ns = now_unix_ns();
   next.instance_id = instance_id_;
   write_checkpoint_slot(*view_.header, next);
+  SHMQ_FAILPOINT("checkpoint.after_slot_write");
   if ((rc = sync_checkpoint_slot(*view_.header, next.counter)) != 0) return fail("msync of the checkpoint failed", rc);
+  SHMQ_FAILPOINT("checkpoint.after_slot_sync");
   last_ = next;
   durable_sequence_.store(next.write_sequence, std::memory_order_release);  // pairs with wait_durable's acquire
   durable_read_.store(next.read_position, std::memory_order_release);       // pairs with the writer's reclaim load

@@ -15,6 +15,7 @@
 
 #include "checkpoint.hpp"
 #include "checksum.hpp"
+#include "failpoint.hpp"
 #include "queue_file.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
@@ -144,6 +145,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   sync_or_fail(fd.get(), path, "the new queue file");
   if (::fchmod(fd.get(), options.mode) != 0) fail(ErrorCode::io, path, "cannot set the file mode", errno);
 
+  SHMQ_FAILPOINT("create.before_rename");
   // Into place, never replacing anything that appeared meanwhile.
   if (::renameat2(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST) fail(ErrorCode::already_exists, path, "a file already exists at the path");

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "checkpoint.hpp"
+#include "failpoint.hpp"
 #include "role_lock.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
@@ -104,6 +105,7 @@ RecoveryReport recover_if_needed(QueueFile& file) {
   if (const int rc = clear_ring(view, scan.end, read + view.capacity); rc != 0) {
     throw Error(ErrorCode::io, file.path(), "recovery could not clear the discarded tail", rc);
   }
+  SHMQ_FAILPOINT("recovery.after_clear");
   h.producer.position.store(scan.end, std::memory_order_relaxed);  // no peer attached yet: we hold the recovery lock
   h.producer.sequence.store(scan.next_sequence, std::memory_order_relaxed);
   h.consumer.position.store(read, std::memory_order_relaxed);
@@ -112,14 +114,17 @@ RecoveryReport recover_if_needed(QueueFile& file) {
   h.space_ready.waiting.store(0, std::memory_order_relaxed);
   h.producer.attached.store(0, std::memory_order_relaxed);
   h.consumer.attached.store(0, std::memory_order_relaxed);
+  SHMQ_FAILPOINT("recovery.after_positions");
   layout::Checkpoint next = *checkpoint;
   next.counter += 1;
   next.write_position = scan.end;
   next.write_sequence = scan.next_sequence;
   write_checkpoint_slot(h, next);
+  SHMQ_FAILPOINT("recovery.after_slot_write");
   if (const int rc = sync_checkpoint_slot(h, next.counter); rc != 0) {
     throw Error(ErrorCode::io, file.path(), "recovery could not sync its checkpoint", rc);
   }
+  SHMQ_FAILPOINT("recovery.after_slot_sync");
   h.boot.recoveries.fetch_add(1, std::memory_order_relaxed);
   adopt_boot(h);
   logger()->warn("recovered {} from checkpoint {}: {} messages durable, {} more recovered after it, {} bytes discarded ({})",

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "checksum.hpp"
+#include "failpoint.hpp"
 #include "ring.hpp"
 #include "shmq/message.hpp"
 
@@ -74,11 +75,13 @@ class RingReader {
     holds_messages_ = false;
     if (cursor_ == released_) return false;
     view_.header->consumer.sequence.store(next_sequence_, std::memory_order_relaxed);  // ordered by the store below
+    SHMQ_FAILPOINT("release.before_store");
     // RELEASE (release half): pairs with the producer's acquire load of consumer.position in
     // RingWriter::refresh_read_position: our reads of these bytes happen-before it reuses them.
     // (seq_cst half): precedes the load of space_ready.waiting below (waiting.hpp, "Dekker").
     view_.header->consumer.position.store(cursor_, std::memory_order_seq_cst);
     released_ = cursor_;
+    SHMQ_FAILPOINT("release.after_store");
     return view_.header->space_ready.waiting.load(std::memory_order_seq_cst) != 0;
   }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "checksum.hpp"
+#include "failpoint.hpp"
 #include "ring.hpp"
 
 namespace shmq::detail {
@@ -61,6 +62,7 @@ class RingWriter {
     const std::uint32_t sum =
         view_.checksums ? record_checksum(head_, next_sequence_, length_word, at + sizeof(layout::RecordHeader), length) : 0;
     store_record_header(at, {length_word, sum, next_sequence_});
+    SHMQ_FAILPOINT("commit.after_header");
     head_ += layout::record_size(length);
     ++next_sequence_;
   }
@@ -70,12 +72,14 @@ class RingWriter {
   bool publish() noexcept {
     if (head_ == published_) return false;
     view_.header->producer.sequence.store(next_sequence_, std::memory_order_relaxed);  // ordered by the store below
+    SHMQ_FAILPOINT("publish.before_store");
     // PUBLISH (release half): pairs with the consumer's acquire load of producer.position in
     // RingReader::refresh; every record byte written above is visible to it. (seq_cst half): the
     // store precedes the load of data_ready.waiting below in the single total order, so either we
     // see the consumer's announcement or its re-check sees this position (waiting.hpp, "Dekker").
     view_.header->producer.position.store(head_, std::memory_order_seq_cst);
     published_ = head_;
+    SHMQ_FAILPOINT("publish.after_store");
     return view_.header->data_ready.waiting.load(std::memory_order_seq_cst) != 0;
   }
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <ctime>
 
+#include "failpoint.hpp"
 #include "futex.hpp"
 #include "layout.hpp"
 #include "shmq/options.hpp"
@@ -60,6 +61,7 @@ inline std::int64_t deadline_after(std::chrono::nanoseconds timeout) noexcept {
 // Wakes the waiter of `line` (call when a publish or release reported that it is parked).
 inline void wake(layout::WaitLine& line) noexcept {
   line.epoch.fetch_add(1, std::memory_order_seq_cst);  // the futex word; see "Dekker" above
+  SHMQ_FAILPOINT("wake.before_futex");
   futex_wake(line.epoch, 1);
 }
 
