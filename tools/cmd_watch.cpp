@@ -60,7 +60,8 @@ std::string lag_text(const QueueSnapshot& s, const LagTracker& tracker) {
   const std::optional<Lag> lag = tracker.consumer_lag();
   if (!lag || (lag->at_most && *lag->at_most == std::chrono::nanoseconds(0))) return text;
   if (!lag->at_most) {
-    text += ", oldest waiting >= " + format_duration(lag->at_least);
+    // Published before watch's first sample: only a lower bound (none at all on the first refresh).
+    if (lag->at_least > std::chrono::nanoseconds(0)) text += ", oldest waiting >= " + format_duration(lag->at_least);
   } else if (lag->at_least == std::chrono::nanoseconds(0)) {
     text += ", oldest waiting < " + format_duration(*lag->at_most);
   } else {
