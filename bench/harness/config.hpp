@@ -22,15 +22,17 @@ struct Config {
   std::size_t ring_bytes = std::size_t{4} << 20;
   std::size_t idle_ring_bytes = std::size_t{64} << 10;
   int repetitions = 5;
-  std::uint64_t warmup_messages = 100'000;  // throughput warm-up, also the calibration burst
+  std::uint64_t warmup_messages = 100'000;  // throughput warm-up and calibration burst (at most 256 MiB)
   double seconds_per_repetition = 0.25;     // throughput repetitions are sized to last about this
-  std::uint64_t round_trips = 100'000;      // latency: per repetition
+  std::uint64_t round_trips = 20'000;       // latency: per repetition (5 x 20k = 100k in all)
   std::uint64_t warmup_round_trips = 10'000;
   std::uint64_t placement_round_trips = 20'000;
   double idle_seconds = 10.0;
   std::size_t disk_bytes = std::size_t{256} << 20;
   int cpus[2] = {0, 1};
-  std::chrono::seconds run_timeout{120};    // a hang detector per process pair, never a measurement
+  std::chrono::seconds run_timeout{120};
+  // Self-test of the sequence check: the throughput producer skips this sequence number.
+  std::uint64_t drop_message = UINT64_MAX;    // a hang detector per process pair, never a measurement
 
   void apply_smoke_defaults() {
     repetitions = 2;

@@ -149,6 +149,8 @@ int main(int argc, char** argv) {
   app.add_option("--disk-bytes", config.disk_bytes, "bytes written by the sequential-write reference");
   app.add_option("--producer-cpu", config.cpus[0], "CPU of the producer / initiator");
   app.add_option("--consumer-cpu", config.cpus[1], "CPU of the consumer / echo");
+  app.add_option("--drop-message", config.drop_message,
+                 "self-test: the throughput producer skips this sequence number (the run must fail)");
   bool list = false;
   app.add_flag("--list", list, "list the transports and exit");
   CLI11_PARSE(app, argc, argv);

@@ -49,17 +49,19 @@ ThroughputRow measure_throughput(const Config& config, Transport& transport, std
     return row;
   }
 
+  const std::uint64_t warmup = std::clamp<std::uint64_t>((std::uint64_t{256} << 20) / size, 1, config.warmup_messages);
   SharedBoardMapping board;
   auto producer = [&](SharedBoard& b) {
     auto sender = transport.open_sender(0);
     b.barrier.arrive();  // both ends open
     std::uint64_t sequence = 0;
     for (int rep = 0; rep <= repetitions; ++rep) {
-      if (rep == 0) b.count[0] = config.warmup_messages;
+      if (rep == 0) b.count[0] = warmup;
       if (rep == 1) std::fill_n(b.count + 1, repetitions, calibrated_count(config, b));
       b.barrier.arrive();  // count[rep] is published
       b.start_ns[rep] = now_ns();
       for (std::uint64_t i = 0; i < b.count[rep]; ++i) {
+        if (sequence == config.drop_message) ++sequence;  // only ever in the harness's self-test
         write_sequence(sender->claim(), sequence++);
         sender->commit();
       }
