@@ -133,10 +133,7 @@ class Run {
         }
         continue;
       }
-      // The queue is empty and we hold no message: wait (bounded, to notice Ctrl-C). release()
-      // first hands back padding the last look may have skipped at the end of the ring: the
-      // producer may need that room for a large message.
-      consumer.release();
+      // The queue is empty and we hold no message: wait (bounded, to notice Ctrl-C).
       shmq::Result<shmq::Message> m = consumer.receive_for(kStopCheckInterval);
       if (m) {
         account(*m);
