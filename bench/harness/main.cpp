@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <shmq/log.hpp>
+#include <spdlog/spdlog.h>
 
 #include "machine_info.hpp"
 #include "report/reports.hpp"
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
   bool list = false;
   app.add_flag("--list", list, "list the transports and exit");
   CLI11_PARSE(app, argc, argv);
+  shmq::logger()->set_level(spdlog::level::warn);  // attach/detach lines for every run drown the tables
   for (const auto* sizes : {&config.throughput_sizes, &config.latency_sizes}) {
     if (std::any_of(sizes->begin(), sizes->end(), [](std::size_t s) { return s < kMinMessageSize; })) {
       std::fprintf(stderr, "message sizes must be at least %zu bytes (the sequence number)\n", kMinMessageSize);

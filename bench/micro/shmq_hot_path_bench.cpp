@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <shmq/shmq.hpp>
+#include <spdlog/spdlog.h>
 
 namespace {
 
@@ -43,6 +44,7 @@ struct QueuePair {
 };
 
 void send_receive(benchmark::State& state, Write write, bool checksums) {
+  shmq::logger()->set_level(spdlog::level::warn);  // a queue is created per run: keep the table readable
   const auto size = static_cast<std::size_t>(state.range(0));
   QueuePair queue(checksums);
   std::vector<std::byte> message(size, std::byte{0x5a});
