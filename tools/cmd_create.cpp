@@ -18,6 +18,9 @@ Command add_create(CLI::App& app) {
     std::uint64_t capacity = 0;
     std::string mode = "0600";
     bool checksums = false;
+    bool durable = false;
+    std::uint64_t checkpoint_bytes = 0;
+    long checkpoint_interval_ms = -1;  // -1: the library's default
   };
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("create", "Create a queue file (exclusively: never replaces anything)");
@@ -28,11 +31,23 @@ Command add_create(CLI::App& app) {
       ->transform(CLI::AsSizeValue(false));
   sub->add_option("--mode", o->mode, "File mode in octal, applied exactly (the umask does not change it)")
       ->capture_default_str();
-  sub->add_flag("--checksums", o->checksums, "Every record carries a checksum, checked by the consumer and by verify");
+  sub->add_flag("--checksums", o->checksums,
+                "Every record carries a checksum, checked by the consumer and by verify (default: on for --durable)");
+  CLI::Option* durable = sub->add_flag(
+      "--durable", o->durable,
+      "Durable mode: the producer keeps msync checkpoints, so the queue survives an OS crash or power loss up to "
+      "its last checkpoint (use a file system that keeps files across reboots, not /dev/shm)");
+  sub->add_option("--checkpoint-bytes", o->checkpoint_bytes,
+                  "With --durable: checkpoint after this many bytes are published (0: off), e.g. 4MiB")
+      ->needs(durable)
+      ->transform(CLI::AsSizeValue(false));
+  sub->add_option("--checkpoint-interval", o->checkpoint_interval_ms,
+                  "With --durable: checkpoint this often, in milliseconds (0: off; default: the library's)")
+      ->needs(durable)
+      ->check(CLI::Range(0L, 86'400'000L));
   sub->footer(
-      "Durability: a format 1 queue lives in the page cache and survives the death of either process, not an OS "
-      "crash or a reboot. Durable mode (checkpoints synced to disk) comes with a later queue format; it has no "
-      "options here yet.");
+      "Without --durable a queue lives in the page cache: it survives the death of either process, not an OS "
+      "crash or a reboot. Producers may override the checkpoint policy when they open the queue.");
 
   return {sub, [o] {
             const std::optional<mode_t> mode = parse_mode(o->mode);
@@ -43,12 +58,17 @@ Command add_create(CLI::App& app) {
             CreateOptions options;
             options.capacity = o->capacity;
             options.mode = *mode;
-            options.checksums = o->checksums;
+            if (o->checksums) options.checksums = true;  // otherwise the library's default (on when durable)
+            options.durable = o->durable;
+            if (o->durable) {
+              options.checkpoints.bytes = o->checkpoint_bytes;
+              if (o->checkpoint_interval_ms >= 0) options.checkpoints.interval = std::chrono::milliseconds(o->checkpoint_interval_ms);
+            }
             create_queue(o->path, options);
-            std::cout << fmt::format("created {}: capacity {} ({} bytes), file {} bytes, mode {:04o}, checksums {}\n",
+            std::cout << fmt::format("created {}: capacity {} ({} bytes), file {} bytes, mode {:04o}, checksums {}{}\n",
                                      o->path, format_size(options.capacity), options.capacity,
                                      layout::kHeaderSize + options.capacity, static_cast<unsigned>(options.mode),
-                                     o->checksums ? "on" : "off");
+                                     o->checksums || o->durable ? "on" : "off", o->durable ? ", durable" : "");
             return kExitOk;
           }};
 }

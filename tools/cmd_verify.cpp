@@ -1,6 +1,7 @@
-// shmq verify PATH: checks the header, the positions, and every record of the live region (with
-// its checksum where records carry one), read-only. Exit 0 clean, 1 damaged, 2 not a queue file
+// shmq verify PATH: checks the header, the checkpoint slots of a durable queue, the positions, and
+// every record of the live region (with its checksum where records carry one), read-only. Exit 0 clean, 1 damaged, 2 not a queue file
 // or unreadable.
+#include <cstddef>
 #include <iostream>
 #include <memory>
 
@@ -8,8 +9,10 @@
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
+#include "checkpoint.hpp"
 #include "live_walk.hpp"
 #include "queue_snapshot.hpp"
+#include "recovery.hpp"
 #include "role_lock.hpp"
 #include "units.hpp"
 
@@ -22,6 +25,46 @@ constexpr int kAttempts = 64;  // walks that raced with a releasing consumer are
 int damaged(const std::string& path, const std::string& where_and_what) {
   std::cout << fmt::format("{}: damaged: {}\n", path, where_and_what);
   return kExitDamaged;
+}
+
+struct CheckpointCheck {
+  std::optional<std::string> damage;
+  std::string summary;
+};
+
+// Both checkpoint slots of a durable queue. One torn slot is normal after a crash during a
+// checkpoint (the other, one checkpoint older, is used); no valid slot at all is damage, and so is
+// a checkpoint ahead of the write position (checked only when no producer may be taking one now).
+CheckpointCheck check_checkpoints(const detail::QueueFile& file, const WalkResult& walk, bool producer_attached) {
+  const layout::Identity& id = file.identity();
+  if ((id.flags & layout::kFlagDurable) == 0) return {std::nullopt, "n/a (not a durable queue)"};
+  const layout::Header& h = file.header();
+  std::string slots;
+  std::optional<layout::Checkpoint> newest;
+  for (int slot = 0; slot < 2; ++slot) {
+    const layout::Checkpoint& raw = slot == 0 ? h.slot0 : h.slot1;
+    const std::uint64_t counter = __atomic_load_n(&raw.counter, __ATOMIC_RELAXED);
+    const std::optional<layout::Checkpoint> c = detail::read_checkpoint_slot(h, slot, id);
+    slots += fmt::format(", slot {} (file offset {}): ", slot, slot == 0 ? offsetof(layout::Header, slot0)
+                                                                       : offsetof(layout::Header, slot1));
+    if (c) {
+      slots += fmt::format("checkpoint {}", c->counter);
+      if (!newest || c->counter > newest->counter) newest = c;
+    } else {
+      slots += counter == 0 ? "never written" : "invalid (torn or overwritten)";
+    }
+  }
+  if (!newest) {
+    return {fmt::format("checkpoint slots: neither holds a valid checkpoint{} (a durable queue always has one)", slots), {}};
+  }
+  if (!producer_attached && detail::used_in_this_boot(h) &&
+      static_cast<std::int64_t>(newest->write_position - walk.write) > 0) {
+    return {fmt::format("checkpoint {}: durable position {} is ahead of the write position {}{}", newest->counter,
+                        newest->write_position, walk.write, slots),
+            {}};
+  }
+  return {std::nullopt, fmt::format("ok: newest {} (durable sequence {}, position {}){}", newest->counter,
+                                    newest->write_sequence, newest->write_position, slots)};
 }
 
 int verify(const QueueArgs& args) {
@@ -70,6 +113,9 @@ int verify(const QueueArgs& args) {
                                consumer_sequence, walk.read, walk.first_sequence));
   }
 
+  const CheckpointCheck checkpoints = check_checkpoints(file, walk, producer_attached);
+  if (checkpoints.damage) return damaged(args.path, *checkpoints.damage);
+
   std::cout << fmt::format("{}: clean\n", args.path)
             << fmt::format("  header       ok: format {}, capacity {}, checksums {}\n", id.format_version,
                            format_size(id.capacity), (id.flags & layout::kFlagChecksums) != 0 ? "on" : "off")
@@ -82,7 +128,11 @@ int verify(const QueueArgs& args) {
                              walk.messages == 1 ? "" : "s", walk.first_sequence, walk.next_sequence - 1,
                              (id.flags & layout::kFlagChecksums) != 0 ? ", checksums verified" : "");
   }
-  std::cout << fmt::format("  checkpoints  n/a (no checkpoints in format {})\n", id.format_version);
+  std::cout << fmt::format("  checkpoints  {}\n", checkpoints.summary);
+  if (!detail::used_in_this_boot(h)) {
+    std::cout << "  note         last used in another boot of the machine: the next producer or consumer to open it "
+                 "recovers it first\n";
+  }
   const std::uint64_t producer_sequence = h.producer.sequence.load(std::memory_order_relaxed);
   if (!producer_attached && h.producer.position.load(std::memory_order_acquire) == walk.write &&
       producer_sequence != walk.next_sequence) {

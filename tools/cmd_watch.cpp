@@ -84,6 +84,14 @@ std::string rate_text(const std::optional<Rates>& rates, bool producer) {
                                 format_byte_rate(rates->consumed_bytes_per_s));
 }
 
+// Durable lag: how many published messages an OS crash would lose now, and the checkpoint's age.
+std::string durable_lag(const QueueSnapshot& s) {
+  if (!s.durable) return describe_durable(s);
+  return fmt::format("sequence {}, {} published messages not yet durable, checkpoint {} taken {} ago",
+                     s.durable->sequence, s.durable_lag_messages(), s.durable->counter,
+                     format_duration(s.checkpoint_age()));
+}
+
 const char* liveness(const RoleSnapshot& r) {
   if (r.attached) return "attached";
   return r.attach_count == 0 ? "never-attached" : "not-attached";
@@ -101,7 +109,7 @@ std::string frame(const QueueSnapshot& s, const LagTracker& tracker, long interv
                      s.consumed)
       << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/false))
       << fmt::format("lag        {}\n", lag_text(s, tracker))
-      << fmt::format("durable    {}\n", describe_durable(s))
+      << fmt::format("durable    {}\n", durable_lag(s))
       << fmt::format("waiting    producer for space: {}, consumer for data: {}\n", s.producer.waiting ? "yes" : "no",
                      s.consumer.waiting ? "yes" : "no");
   return out.str();
@@ -124,8 +132,14 @@ std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
                         lag->at_most ? fmt::format("{:.3f}", std::chrono::duration<double>(*lag->at_most).count())
                                      : std::string("?"));
   }
-  text += fmt::format(" durable={} producer={} consumer={}\n", s.durable ? std::to_string(s.durable->sequence) : "n/a",
-                      liveness(s.producer), liveness(s.consumer));
+  if (s.durable) {
+    text += fmt::format(" durable={} durable_lag_messages={} checkpoint_age_s={:.3f}", s.durable->sequence,
+                        s.durable_lag_messages(),
+                        std::chrono::duration<double>(s.checkpoint_age()).count());
+  } else {
+    text += " durable=n/a";
+  }
+  text += fmt::format(" producer={} consumer={}\n", liveness(s.producer), liveness(s.consumer));
   return text;
 }
 
@@ -158,7 +172,8 @@ Command add_watch(CLI::App& app) {
       "On a terminal the view is redrawn in place; otherwise one line of key=value fields per interval. "
       "Depth and rates come from the sequence words of the role lines (constant cost per refresh). The queue "
       "stores no timestamps: how long the oldest unconsumed message has waited is bounded from watch's own "
-      "samples, to within one interval.");
+      "samples, to within one interval. Durable queues also show the durable lag: published messages not yet "
+      "covered by a checkpoint, and the checkpoint's age.");
 
   return {sub, [o] {
             const StopSignals signals;  // before the first output: a signal sent after it is never lost

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 
+#include "checkpoint.hpp"
 #include "live_walk.hpp"
+#include "recovery.hpp"
 #include "role_lock.hpp"
 #include "sigbus_guard.hpp"
 
@@ -49,7 +51,13 @@ QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from)
   // The consumer first: the write position read after it is never behind it.
   s.consumer = read_role(file, detail::Role::consumer);
   s.producer = read_role(file, detail::Role::producer);
-  // Checkpoints: none in format 1 (s.durable stays empty).
+  s.durable_mode = (s.identity.flags & layout::kFlagDurable) != 0;
+  if (s.durable_mode) {
+    if (const std::optional<layout::Checkpoint> c = detail::newest_checkpoint(file.header(), s.identity)) {
+      s.durable = DurableSnapshot{c->counter, c->write_position, c->write_sequence, c->read_position, c->unix_ns};
+    }
+  }
+  s.recovery_pending = !detail::used_in_this_boot(file.header());
 
   const detail::RingView view = file.ring_view();
   if (depth_from == DepthFrom::walk) {

@@ -28,13 +28,14 @@ struct RoleSnapshot {
   bool waiting = false;             // announced as parked on its futex (stale if it died parked)
 };
 
-// The last durable checkpoint. Format 1 has no checkpoints: QueueSnapshot::durable stays empty,
-// and the tool prints "durable: n/a (no checkpoints in format 1)". The format that adds them fills
-// this in from the checkpoint slots (header pages 1 and 2) in take_snapshot().
+// The newest valid checkpoint of a durable queue: messages below `sequence` (ring bytes below
+// `position`) survive an OS crash or power loss.
 struct DurableSnapshot {
-  std::uint64_t position = 0;
-  std::uint64_t sequence = 0;
-  std::uint64_t checkpoint_unix_ns = 0;
+  std::uint64_t counter = 0;             // checkpoints taken so far (1: the one written at create)
+  std::uint64_t position = 0;            // durable end of the published records
+  std::uint64_t sequence = 0;            // durable watermark: the sequence after the last durable message
+  std::uint64_t read_position = 0;       // the consumer's position at the checkpoint
+  std::uint64_t checkpoint_unix_ns = 0;  // when it was taken
 };
 
 enum class DepthFrom {
@@ -56,11 +57,23 @@ struct QueueSnapshot {
   std::uint64_t depth_bytes = 0;                // write - read: record headers and padding included
   std::string depth_note;                       // how the depth was found when not by a clean walk
   std::optional<std::string> problem;           // damage found in the live region
-  std::optional<DurableSnapshot> durable;       // empty in format 1
+  bool durable_mode = false;                    // a durable queue (layout::kFlagDurable)
+  std::optional<DurableSnapshot> durable;       // durable queues: the newest valid checkpoint, if any
+  bool recovery_pending = false;                // last used in another boot: the next read-write open recovers it
   std::chrono::steady_clock::time_point taken{};
   std::uint64_t taken_unix_ns = 0;
 
   bool checksums() const noexcept { return (identity.flags & layout::kFlagChecksums) != 0; }
+  // Published messages not covered by the checkpoint (what an OS crash would lose now).
+  std::uint64_t durable_lag_messages() const noexcept {
+    return durable && published > durable->sequence ? published - durable->sequence : 0;
+  }
+  // How old the checkpoint was when the snapshot was taken.
+  std::chrono::nanoseconds checkpoint_age() const noexcept {
+    return durable && taken_unix_ns > durable->checkpoint_unix_ns
+               ? std::chrono::nanoseconds(taken_unix_ns - durable->checkpoint_unix_ns)
+               : std::chrono::nanoseconds(0);
+  }
   double fill() const noexcept { return static_cast<double>(depth_bytes) / static_cast<double>(identity.capacity); }
 };
 

@@ -37,9 +37,11 @@ std::string describe_depth(const QueueSnapshot& s, bool with_note) {
 }
 
 std::string describe_durable(const QueueSnapshot& s) {
-  if (!s.durable) return fmt::format("n/a (no checkpoints in format {})", s.identity.format_version);
-  return fmt::format("sequence {} (position {}), checkpoint at {}", s.durable->sequence, s.durable->position,
-                     format_utc(s.durable->checkpoint_unix_ns));
+  if (!s.durable_mode) return "n/a (not a durable queue)";
+  if (!s.durable) return "no valid checkpoint (the next read-write open refuses the file if none is found)";
+  return fmt::format("sequence {} (position {}), checkpoint {} at {}, {} ago", s.durable->sequence,
+                     s.durable->position, s.durable->counter, format_utc(s.durable->checkpoint_unix_ns),
+                     format_duration(s.checkpoint_age()));
 }
 
 }  // namespace shmq::tool

@@ -84,29 +84,42 @@ INSTANTIATE_TEST_SUITE_P(Inputs, ToolBadInput,
                                            Input::truncated, Input::bad_magic, Input::symlink, Input::directory),
                          [](const ::testing::TestParamInfo<Input>& input) { return std::string(name(input.param)); });
 
-using ToolReadOnly = ToolTest;
+class ToolReadOnly : public ToolTest {
+ protected:
+  // With both peers attached and messages in flight (consumed, received-not-released, waiting).
+  void expect_inspection_changes_nothing() {
+    Producer producer = Producer::open(path());
+    send(producer, {"one", "two", "three", "four"});
+    Consumer consumer = Consumer::open(path());
+    consume(consumer, 1);
+    ASSERT_TRUE(consumer.try_receive().ok());  // received, not released
+    const std::vector<char> before = read_file(path());
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"stat", path()},
+             {"stat", "--json", path()},
+             {"verify", path()},
+             {"dump", path()},
+             {"dump", "--hex", path()},
+             {"dump", "--json", path(), "--from", "2"},
+             {"watch", path(), "--interval", "10", "--count", "2"}}) {
+      const ToolRun run = run_tool(args);
+      EXPECT_EQ(run.exit_code, 0) << args.front() << "\n" << describe(run);
+      EXPECT_TRUE(read_file(path()) == before) << args.front() << " changed the file";
+    }
+  }
+};
 
-// With both peers attached and messages in flight (consumed, received-not-released, waiting).
 TEST_F(ToolReadOnly, InspectingLeavesTheFileUnchanged) {
   create(64 * 1024, /*checksums=*/true);
-  Producer producer = Producer::open(path());
-  send(producer, {"one", "two", "three", "four"});
-  Consumer consumer = Consumer::open(path());
-  consume(consumer, 1);
-  ASSERT_TRUE(consumer.try_receive().ok());  // received, not released
-  const std::vector<char> before = read_file(path());
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"stat", path()},
-           {"stat", "--json", path()},
-           {"verify", path()},
-           {"dump", path()},
-           {"dump", "--hex", path()},
-           {"dump", "--json", path(), "--from", "2"},
-           {"watch", path(), "--interval", "10", "--count", "2"}}) {
-    const ToolRun run = run_tool(args);
-    EXPECT_EQ(run.exit_code, 0) << args.front() << "\n" << describe(run);
-    EXPECT_TRUE(read_file(path()) == before) << args.front() << " changed the file";
-  }
+  expect_inspection_changes_nothing();
+}
+
+TEST_F(ToolReadOnly, InspectingADurableQueueLeavesItUnchanged) {
+  CreateOptions options;
+  options.durable = true;
+  options.checkpoints.interval = std::chrono::milliseconds(0);  // no background checkpoints during the comparison
+  create_queue(path(), options);
+  expect_inspection_changes_nothing();
 }
 
 }  // namespace

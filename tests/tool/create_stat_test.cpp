@@ -56,11 +56,24 @@ TEST_F(ToolCreate, RefusesBadCapacityAndMode) {
   EXPECT_FALSE(std::filesystem::exists(path()));
 }
 
-TEST_F(ToolCreate, HelpSaysDurableModeComesLater) {
-  const ToolRun run = run_tool({"create", "--help"});
-  EXPECT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_NE(run.out.find("Durable mode"), std::string::npos) << run.out;
-  EXPECT_EQ(run.out.find("--durable"), std::string::npos) << run.out;
+TEST_F(ToolCreate, DurableWithItsCheckpointPolicy) {
+  const ToolRun run = run_tool({"create", path(), "--capacity", "64KiB", "--durable", "--checkpoint-bytes", "16KiB",
+                                "--checkpoint-interval", "250"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("checksums on, durable"), std::string::npos) << run.out;
+  const nlohmann::json j = stat_json();
+  EXPECT_EQ(j["flags"]["durable"], true);
+  EXPECT_EQ(j["flags"]["checksums"], true);  // on by default for durable queues
+  EXPECT_EQ(j["durable"]["policy"]["bytes"], 16 * 1024);
+  EXPECT_EQ(j["durable"]["policy"]["interval_ms"], 250);
+  EXPECT_EQ(j["durable"]["checkpoint"]["counter"], 1);  // written at create: the empty queue
+  EXPECT_EQ(j["sequences"]["durable"], 0);
+}
+
+TEST_F(ToolCreate, CheckpointOptionsNeedDurable) {
+  const ToolRun run = run_tool({"create", path(), "--capacity", "64KiB", "--checkpoint-bytes", "1MiB"});
+  EXPECT_EQ(run.exit_code, 64) << describe(run);
+  EXPECT_FALSE(std::filesystem::exists(path()));
 }
 
 // Three messages published, one consumed: every field of `stat --json`.
@@ -92,7 +105,10 @@ TEST_F(ToolStat, JsonFieldByField) {
   EXPECT_EQ(j["depth"]["bytes"], write - read);
   EXPECT_DOUBLE_EQ(j["depth"]["fill"].get<double>(), static_cast<double>(write - read) / (64 * 1024));
   EXPECT_EQ(j["depth"]["note"], "");
+  EXPECT_EQ(j["flags"]["durable"], false);
+  EXPECT_TRUE(j["sequences"]["durable"].is_null());
   EXPECT_TRUE(j["durable"].is_null());
+  EXPECT_EQ(j["recovery_pending"], false);
   EXPECT_TRUE(j["problem"].is_null());
   for (const char* role : {"producer", "consumer"}) {
     SCOPED_TRACE(role);
@@ -135,7 +151,7 @@ TEST_F(ToolStat, TextNamesEveryFact) {
   for (const std::string& expected :
        {"queue      " + path(), std::string("format     version 1"), std::string("capacity   64 KiB (65536 bytes)"),
         std::string("flags      none"), std::string("published  3 messages"), std::string("consumed   0 messages"),
-        std::string("depth      3 messages"), std::string("durable    n/a (no checkpoints in format 1)"),
+        std::string("depth      3 messages"), std::string("durable    n/a (not a durable queue)"),
         "producer   attached, pid " + pid + " (recorded in the file: informative only)",
         std::string("consumer   never attached")}) {
     EXPECT_NE(run.out.find(expected), std::string::npos) << "missing: " << expected << "\n" << run.out;
@@ -157,6 +173,34 @@ TEST_F(ToolStat, DepthAcrossTheWrap) {
   EXPECT_EQ(j["sequences"]["consumed"], 10);
   EXPECT_EQ(j["sequences"]["published"], 13);
   EXPECT_EQ(j["depth"]["messages"], 3);
+}
+
+// A durable queue: the checkpoint the producer's sync() took is the durable watermark.
+TEST_F(ToolStat, DurableWatermarkAndCheckpoint) {
+  CreateOptions options;
+  options.capacity = 64 * 1024;
+  options.durable = true;
+  options.checkpoints.interval = std::chrono::milliseconds(0);  // explicit sync() only: nothing moves behind our back
+  create_queue(path(), options);
+  Producer producer = Producer::open(path());
+  send(producer, {"one", "two"});
+  producer.sync();
+  send(producer, {"three"});
+  const nlohmann::json j = stat_json();
+  EXPECT_EQ(j["sequences"]["published"], 3);
+  EXPECT_EQ(j["sequences"]["durable"], 2);
+  const nlohmann::json& c = j["durable"]["checkpoint"];
+  EXPECT_EQ(c["counter"], 2);
+  EXPECT_EQ(c["sequence"], 2);
+  EXPECT_EQ(c["position"], 2 * record_size(3));
+  EXPECT_EQ(c["read_position"], 0);
+  EXPECT_GE(c["age_s"].get<double>(), 0.0);
+
+  const ToolRun text = run_tool({"stat", path()});
+  EXPECT_NE(text.out.find("durable    sequence 2 (position 48), checkpoint 2 at "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("policy     checkpoint only when the producer calls sync()"), std::string::npos) << text.out;
+  const ToolRun watch = run_tool({"watch", path(), "--count", "1"});
+  EXPECT_NE(watch.out.find(" durable=2 durable_lag_messages=1 checkpoint_age_s="), std::string::npos) << watch.out;
 }
 
 }  // namespace

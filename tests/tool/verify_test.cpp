@@ -144,5 +144,45 @@ TEST_F(ToolVerify, CleanAcrossTheWrap) {
   EXPECT_NE(run.out.find("3 messages, sequences 12 to 14, checksums verified"), std::string::npos) << run.out;
 }
 
+class ToolVerifyDurable : public ToolTest {
+ protected:
+  void SetUp() override {
+    CreateOptions options;
+    options.capacity = 64 * 1024;
+    options.durable = true;
+    options.checkpoints.interval = std::chrono::milliseconds(0);
+    create_queue(path(), options);
+    Producer producer = Producer::open(path());
+    send(producer, {"one", "two"});
+    producer.sync();  // checkpoint 2, in slot 0 (checkpoint 1, from create, is in slot 1)
+  }
+};
+
+TEST_F(ToolVerifyDurable, CleanWithBothSlots) {
+  const ToolRun run = run_tool({"verify", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("checkpoints  ok: newest 2 (durable sequence 2, position 48), slot 0 (file offset 4096): "
+                         "checkpoint 2, slot 1 (file offset 8192): checkpoint 1"),
+            std::string::npos)
+      << run.out;
+}
+
+TEST_F(ToolVerifyDurable, OneTornSlotIsNotDamage) {
+  overwrite(offsetof(layout::Header, slot0) + offsetof(layout::Checkpoint, unix_ns), le64(1));
+  const ToolRun run = run_tool({"verify", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("ok: newest 1"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("slot 0 (file offset 4096): invalid (torn or overwritten)"), std::string::npos) << run.out;
+}
+
+TEST_F(ToolVerifyDurable, NoValidCheckpointIsDamage) {
+  overwrite(offsetof(layout::Header, slot0) + offsetof(layout::Checkpoint, unix_ns), le64(1));
+  overwrite(offsetof(layout::Header, slot1) + offsetof(layout::Checkpoint, unix_ns), le64(1));
+  const ToolRun run = run_tool({"verify", path()});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find(path() + ": damaged: checkpoint slots: neither holds a valid checkpoint"), std::string::npos)
+      << run.out;
+}
+
 }  // namespace
 }  // namespace shmq::test
