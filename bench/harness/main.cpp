@@ -166,7 +166,6 @@ int main(int argc, char** argv) {
 
   const std::string run_name = "run-" + local_time_text("%Y%m%d-%H%M%S");
   const auto run_dir = config.results_dir / run_name;
-  std::filesystem::create_directories(run_dir);
   Config run_config = config;
   run_config.results_dir = run_dir;  // iox-roudi's config and log go there too
 
@@ -175,6 +174,7 @@ int main(int argc, char** argv) {
     for (const auto& t : transports) std::printf("%s\n", t->name().c_str());
     return 0;
   }
+  std::filesystem::create_directories(run_dir);
   std::erase_if(transports, [&](const auto& t) { return !wanted(config.transports, t->name()); });
 
   RunResults results;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ void report(RoleReport& role, Outcome outcome, const char* message) noexcept {
 }
 
 [[noreturn]] void run_child(int cpu, RoleReport& role, const RoleBody& body, SharedBoard& board) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // a harness that is killed takes its spinning children along
   role.pinned = pin_to_cpu(cpu);
   int code = 0;
   try {
