@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "checkpoint.hpp"
+#include "diagnostics.hpp"
 #include "live_walk.hpp"
 #include "recovery.hpp"
 #include "role_lock.hpp"
@@ -37,7 +38,14 @@ detail::QueueFile open_read_only(const std::filesystem::path& path, bool any_own
   OpenOptions options;
   options.allow_other_owner = any_owner;
   install_sigbus_guard(path);
-  return detail::QueueFile::open(path, detail::Access::read_only, options);
+  try {
+    return detail::QueueFile::open(path, detail::Access::read_only, options);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::foreign_owner) throw;
+    std::string cause = cause_of(e);  // the library names its option; the tool user needs the flag
+    cause = cause.substr(0, cause.find("; set OpenOptions")) + "; use --any-owner to inspect it";
+    throw Error(ErrorCode::foreign_owner, path, cause);
+  }
 }
 
 QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from) {

@@ -203,5 +203,23 @@ TEST_F(ToolStat, DurableWatermarkAndCheckpoint) {
   EXPECT_NE(watch.out.find(" durable=2 durable_lag_messages=1 checkpoint_age_s="), std::string::npos) << watch.out;
 }
 
+// Another user's queue: refused unless --any-owner (the test runs as root, which may chown).
+TEST_F(ToolStat, AnotherUsersQueueNeedsAnyOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file to another uid";
+  create();
+  ASSERT_EQ(::chown(path().c_str(), 65534, 65534), 0);
+  ToolRun run = run_tool({"stat", path()});
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_NE(run.err.find(path() + ": owned by uid 65534"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("use --any-owner"), std::string::npos) << run.err;
+  run = run_tool({"stat", "--any-owner", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  run = run_tool({"remove", path()});
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_TRUE(std::filesystem::exists(path()));
+  run = run_tool({"remove", "--any-owner", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+}
+
 }  // namespace
 }  // namespace shmq::test
