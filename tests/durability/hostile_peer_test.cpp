@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -354,6 +355,12 @@ struct Stats {
   }
 };
 
+// SHMQ_HOSTILE_VERBOSE=1 prints every error the victim reported (what the hostile writes hit).
+void note(const Error& e) {
+  static const bool verbose = std::getenv("SHMQ_HOSTILE_VERBOSE") != nullptr;
+  if (verbose) std::printf("victim: %s: %s\n", to_string(e.code()), e.what());
+}
+
 bool open_refusal_ok(ErrorCode code) { return code == ErrorCode::damaged || code == ErrorCode::corrupt; }
 
 std::uint64_t touch(std::span<const std::byte> bytes) {
@@ -456,6 +463,7 @@ TEST_P(HostilePeer, ConsumerSurvivesAHostileProducer) {
             ring = ring_of_mapping(path);
             expected = c->next_sequence();
           } catch (const Error& e) {
+            note(e);
             EXPECT_TRUE(open_refusal_ok(e.code())) << e.what();
             ++stats_.refused;
             ++idle;
@@ -488,6 +496,7 @@ TEST_P(HostilePeer, ConsumerSurvivesAHostileProducer) {
             stats_.count(m.status());
           }
         } catch (const Error& e) {
+          note(e);
           ASSERT_EQ(e.code(), ErrorCode::corrupt) << e.what();
           ++stats_.corrupt;
           expect_sticky([&] { (void)c->try_receive(); }, "try_receive");
@@ -517,6 +526,7 @@ TEST_P(HostilePeer, ProducerSurvivesAHostileConsumer) {
             p.emplace(Producer::open(path));
             ring = ring_of_mapping(path);
           } catch (const Error& e) {
+            note(e);
             EXPECT_TRUE(open_refusal_ok(e.code())) << e.what();
             ++stats_.refused;
             ++idle;
@@ -571,6 +581,7 @@ TEST_P(HostilePeer, ProducerSurvivesAHostileConsumer) {
             stats_.count(sent.status());
           }
         } catch (const Error& e) {
+          note(e);
           ASSERT_EQ(e.code(), ErrorCode::corrupt) << e.what();
           ++stats_.corrupt;
           expect_sticky([&] { (void)p->try_send(message); }, "try_send");
