@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <fstream>
 #include <vector>
 
 #include "fd_io.hpp"
@@ -56,23 +55,12 @@ class MqueueReceiver final : public Receiver {
   std::vector<std::byte> buffer_;
 };
 
-long read_long(const char* path, long fallback) {
-  std::ifstream in(path);
-  long value = fallback;
-  in >> value;
-  return in ? value : fallback;
-}
-
-// Depths to try, deepest first: what was asked, what RLIMIT_MSGQUEUE has room for, msg_max, 10.
-std::vector<long> depths_to_try(long wanted, std::size_t size) {
-  std::vector<long> depths{wanted, read_long("/proc/sys/fs/mqueue/msg_max", 10), 10};
-  rlimit limit{};
-  if (getrlimit(RLIMIT_MSGQUEUE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    depths.push_back(static_cast<long>(limit.rlim_cur / (size + 128)));  // 128: the kernel's per-message overhead, roughly
-  }
-  std::erase_if(depths, [&](long d) { return d > wanted || d < 1; });
-  std::sort(depths.rbegin(), depths.rend());
-  depths.erase(std::unique(depths.begin(), depths.end()), depths.end());
+// Depths to try, deepest first: what was asked, then halving down to the default msg_max of 10.
+// msg_max and RLIMIT_MSGQUEUE (shared by all of the user's queues) decide which one the kernel takes.
+std::vector<long> depths_to_try(long wanted) {
+  std::vector<long> depths;
+  for (long depth = wanted; depth > 10; depth /= 2) depths.push_back(depth);
+  depths.push_back(10);
   return depths;
 }
 
@@ -96,8 +84,7 @@ class PosixMqueueTransport final : public Transport {
       mq_attr attr{};
       attr.mq_msgsize = static_cast<long>(size_);
       mqd_t queue = static_cast<mqd_t>(-1);
-      // The deepest queue the limits allow, down to the default msg_max of 10.
-      for (long depth : depths_to_try(wanted, size_)) {
+      for (long depth : depths_to_try(wanted)) {
         attr.mq_maxmsg = depth;
         queue = mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
         if (queue != static_cast<mqd_t>(-1) || (errno != EINVAL && errno != EMFILE)) break;
