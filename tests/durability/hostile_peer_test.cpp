@@ -24,6 +24,7 @@
 #include <functional>
 #include <new>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <span>
 #include <sstream>
@@ -74,6 +75,7 @@ const Config kConfigs[] = {
 };
 
 std::string config_name(const testing::TestParamInfo<Config>& info) { return info.param.name; }
+void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }
 
 // ---- the hostile side ------------------------------------------------------------------------
 
