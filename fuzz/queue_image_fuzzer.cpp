@@ -23,10 +23,12 @@
 #include <array>
 #include <bit>
 #include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,9 +71,23 @@ class FuzzSystem final : public detail::System {
   detail::BootId boot{};
 };
 
+constexpr const char* kFilePrefix = "shmq-fuzz-";
+
+// libFuzzer ends with _Exit (no atexit handlers): remove the files of fuzzers no longer running.
+void remove_stale_files() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kFilePrefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + std::strlen(kFilePrefix), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 struct Globals {
   Globals() {
-    path = "/dev/shm/shmq-fuzz-" + std::to_string(::getpid());
+    remove_stale_files();
+    path = std::string("/dev/shm/") + kFilePrefix + std::to_string(::getpid());
     ::unlink(path.c_str());
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {

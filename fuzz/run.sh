@@ -33,6 +33,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 "$build/fuzz/shmq_queue_image_fuzzer" "$work/corpus" -max_len=40000 -max_total_time="$seconds" -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/findings/" 2>&1 | tee "$build/fuzz.log" || status=$?
+# The fuzzer's private queue files (/dev/shm/shmq-fuzz-<pid>) of processes that are gone.
+for f in /dev/shm/shmq-fuzz-*; do
+  [ -e "$f" ] || continue
+  kill -0 "${f##*-}" 2>/dev/null || rm -f "$f"
+done
 if [ "$status" -ne 0 ]; then
   echo "fuzz: FINDING (exit $status); artifacts in $build/findings, log in $build/fuzz.log" >&2
   exit 1
