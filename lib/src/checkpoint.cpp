@@ -65,8 +65,10 @@ int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter) {
   return sync_range(&slot_of(header, counter), sizeof(layout::Checkpoint));
 }
 
-Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id)
+Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id,
+                           std::uint64_t published)
     : view_(std::move(view)), policy_(policy), instance_id_(instance_id), requested_at_(last.write_position), last_(last) {
+  published_.store(published, std::memory_order_relaxed);
   durable_sequence_.store(last.write_sequence, std::memory_order_relaxed);
   durable_read_.store(last.read_position, std::memory_order_relaxed);
   if (policy_.bytes != 0 || policy_.interval.count() > 0) thread_ = std::thread([this] { thread_main(); });
@@ -130,13 +132,15 @@ void Checkpointer::take_checkpoint() {
   std::lock_guard lock(run_mutex_);
   if (error_) return;
   const layout::Header& h = *view_.header;
-  // Read the consumer first: it can never pass what was published before our next load.
-  const std::uint64_t read = h.consumer.position.load(std::memory_order_acquire);   // pairs with RingReader::release
-  const std::uint64_t write = h.producer.position.load(std::memory_order_acquire);  // pairs with RingWriter::publish
+  // What this producer published (never the shared write position: any peer can write that).
+  const std::uint64_t write = published_.load(std::memory_order_acquire);  // pairs with published()
+  std::uint64_t read = h.consumer.position.load(std::memory_order_acquire);  // pairs with RingReader::release
+  if (read % layout::kRecordAlign != 0) return fail("consumer read position " + std::to_string(read) + " is not aligned", 0);
+  // The consumer may already be past `write` (we loaded it first); then `write` is a record
+  // boundary it has released, which is all a checkpoint needs. Out of range (a broken consumer):
+  // the same, as the consumer can release anything anyway.
+  if (read - last_.read_position > write - last_.read_position) read = write;
   if (write == last_.write_position && read == last_.read_position) return;
-  if (read % layout::kRecordAlign != 0 || read - last_.read_position > write - last_.read_position) {
-    return fail("consumer read position " + std::to_string(read) + " is impossible at a checkpoint", 0);
-  }
   // Count the messages published since the last checkpoint (checking them on the way).
   const Scan scan = scan_records(view_, last_.write_position, write, last_.write_sequence);
   if (!scan.stopped.empty()) return fail("cannot checkpoint: " + scan.stopped, 0);

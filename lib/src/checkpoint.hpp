@@ -36,14 +36,18 @@ int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter);
 
 class Checkpointer {
  public:
-  // `last` is the newest valid checkpoint of the file.
-  Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id);
+  // `last` is the newest valid checkpoint of the file; `published` the producer's write position.
+  Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id,
+               std::uint64_t published);
   ~Checkpointer();  // stops the thread (no final checkpoint: call sync() first for that)
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Producer thread, after each publication: asks the thread for a checkpoint every policy.bytes.
+  // Producer thread, after each publication: records how far the producer published (the
+  // checkpoint covers that, never the shared write position, which any peer can overwrite), and
+  // asks the thread for a checkpoint every policy.bytes.
   void published(std::uint64_t write_position) noexcept {
+    published_.store(write_position, std::memory_order_release);  // pairs with take_checkpoint's acquire: the records are written
     if (policy_.bytes != 0 && write_position - requested_at_ >= policy_.bytes) {
       requested_at_ = write_position;
       request();
@@ -76,6 +80,7 @@ class Checkpointer {
   layout::Checkpoint last_{};
   std::optional<Error> error_;
   std::atomic<bool> failed_{false};  // set once error_ is (release); read without the lock (acquire)
+  std::atomic<std::uint64_t> published_{0};  // the producer's own published position
   std::atomic<std::uint64_t> durable_sequence_{0};
   std::atomic<std::uint64_t> durable_read_{0};
   std::atomic<std::uint64_t> taken_{0};

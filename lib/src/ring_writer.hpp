@@ -103,7 +103,10 @@ class RingWriter {
   std::uint64_t room_needed(std::uint64_t length) const noexcept {
     const std::uint64_t size = layout::record_size(length);
     const std::uint64_t tail = view_.capacity - (head_ & mask_);
-    return tail < size ? tail + size : size;
+    if (tail >= size) return size;
+    // Padding and record cannot both fit (a record over half the ring): wait for room for the
+    // padding alone; try_reserve stages it, and the record then waits for its release.
+    return tail + size <= view_.capacity ? tail + size : tail;
   }
 
  private:

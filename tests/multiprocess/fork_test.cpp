@@ -21,11 +21,9 @@ namespace {
 constexpr std::uint64_t kMessages = 1'000'000;
 constexpr std::uint64_t kCapacity = std::uint64_t{1} << 20;
 constexpr std::size_t kLargest = kCapacity - 16;  // the capacity minus one record header (options.hpp)
-// The largest size drawn, for now half the ring. A larger message that meets the end of the ring
-// needs padding plus record > capacity, and Producer waits for that much room at once (RingWriter::
-// room_needed), which never comes: it must wait for room for the padding alone, stage it, then wait
-// for the record. Raise this to kLargest once room_needed is fixed; with the fix the test passes.
-constexpr std::size_t kLargestDrawn = kCapacity / 2 - 16;
+// The largest size drawn: up to the whole ring. A message over half the ring that meets the end
+// of the ring needs its padding released before it fits (RingWriter::room_needed).
+constexpr std::size_t kLargestDrawn = kLargest;
 
 // Mostly small messages, some large ones, and now and then one up to kLargestDrawn.
 std::size_t draw_size(std::mt19937_64& rng) {
