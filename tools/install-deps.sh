@@ -8,6 +8,8 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev nlohmann-json3-dev  # build
   libgtest-dev libgmock-dev                                                           # tests
   libbenchmark-dev libzmq3-dev iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev       # benchmarks and peers
+  gnuplot-nox                                                                          # benchmark plots
+  clang-14 libclang-rt-14-dev                                                          # fuzzing
 )
 
 missing=()

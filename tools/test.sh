@@ -1,33 +1,55 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, then for each configuration (release,
-# ASan+UBSan, TSan) builds and runs every test, then checks that an installed shmq works from a
-# user's project through find_package(shmq).
-#   tools/test.sh                 all three configurations
-#   tools/test.sh release         just one
+# ASan+UBSan, TSan) builds and runs every test; checks that an installed shmq works from a user's
+# project through find_package(shmq); and fuzzes the queue-file reader for 60 s (clang, ASan+UBSan).
+#   tools/test.sh                       everything
+#   tools/test.sh release asan          some configurations only (release, asan, tsan, fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 
-presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(release asan tsan)
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(release asan tsan fuzz)
 jobs=$(nproc)
+passed=0
+failed=0
+mkdir -p build
 
-for preset in "${presets[@]}"; do
-  echo "=== $preset: build" >&2
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
-  echo "=== $preset: test" >&2
+for step in "${steps[@]}"; do
+  start=$SECONDS
+  if [ "$step" = fuzz ]; then
+    if fuzz/run.sh 60 >build/fuzz.log 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); tail -n 40 build/fuzz.log; fi
+    grep -E "^(fuzz:|stat::number_of_executed_units|#[0-9]+ +DONE)" build/fuzz.log || true
+    echo "=== fuzz: $((SECONDS - start)) s" >&2
+    continue
+  fi
+  echo "=== $step: build" >&2
+  cmake --preset "$step" >/dev/null
+  cmake --build --preset "$step" -j "$jobs"
+  echo "=== $step: test" >&2
   # Serial on purpose: the multi-process tests want both cores to themselves.
-  ctest --preset "$preset"
+  ctest --preset "$step" 2>&1 | tee "build/ctest-$step.log" || true
+  summary=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "build/ctest-$step.log" | tail -n 1)
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
+  bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$summary")
+  [ -n "$total" ] || { total=1; bad=1; }
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+  echo "=== $step: $((SECONDS - start)) s" >&2
+
+  if [ "$step" = release ]; then
+    echo "=== find_package(shmq) from an installed tree" >&2
+    prefix=$PWD/build/install
+    rm -rf "$prefix" build/find-package
+    cmake --install build/release --prefix "$prefix" >/dev/null
+    if cmake -S tests/find_package -B build/find-package -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+       cmake --build build/find-package && ./build/find-package/shmq_user "/dev/shm/shmq-find-package-$$"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+    fi
+  fi
 done
 
-if [[ " ${presets[*]} " == *" release "* ]]; then
-  echo "=== find_package(shmq) from an installed tree" >&2
-  prefix=$PWD/build/install
-  rm -rf "$prefix" build/find-package
-  cmake --install build/release --prefix "$prefix" >/dev/null
-  cmake -S tests/find_package -B build/find-package -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-  cmake --build build/find-package
-  ./build/find-package/shmq_user /dev/shm/shmq-find-package-$$
-  echo "find_package test: 1 passed, 0 failed"
-fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
