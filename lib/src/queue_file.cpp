@@ -143,8 +143,9 @@ LivePositions read_live_positions(const RingView& view) {
   LivePositions p;
   // ATTACH: acquire pairs with the releasing stores of both positions (RingWriter::publish,
   // RingReader::release): the records and sequence words before them are complete.
-  p.write = h.producer.position.load(std::memory_order_acquire);
+  // Read before write: the consumer can never pass a write position loaded after its own.
   p.read = h.consumer.position.load(std::memory_order_acquire);
+  p.write = h.producer.position.load(std::memory_order_acquire);
   if (p.write % layout::kRecordAlign != 0 || p.read % layout::kRecordAlign != 0 || p.write - p.read > view.capacity) {
     fail(ErrorCode::damaged, view.path, "impossible positions: read " + str(p.read) + ", write " + str(p.write) +
                                             ", capacity " + str(view.capacity));
