@@ -16,7 +16,7 @@ struct Config {
   std::filesystem::path disk_dir = ".";     // where the sequential-write reference writes its file
   std::filesystem::path queue_dir = "/dev/shm";
   std::vector<std::string> transports;      // name filters (substring match); empty: all
-  std::vector<std::string> suites{"throughput", "latency", "idle", "reference"};
+  std::vector<std::string> suites{"throughput", "latency", "idle", "reference", "durable"};
   std::vector<std::size_t> throughput_sizes{8, 64, 1024, 65536};
   std::vector<std::size_t> latency_sizes{8, 64, 1024};
   std::size_t ring_bytes = std::size_t{4} << 20;
@@ -29,6 +29,8 @@ struct Config {
   std::uint64_t placement_round_trips = 20'000;
   double idle_seconds = 10.0;
   std::size_t disk_bytes = std::size_t{256} << 20;
+  std::size_t durable_fill_bytes = std::size_t{1} << 30;  // durable suite: the queue a lone producer fills
+  std::uint64_t sync_rounds = 2'000;                       // durable suite: batches each ended by sync()
   int cpus[2] = {0, 1};
   std::chrono::seconds run_timeout{120};
   // Self-test of the sequence check: the throughput producer skips this sequence number.
@@ -43,6 +45,8 @@ struct Config {
     placement_round_trips = 1'000;
     idle_seconds = 0.2;
     disk_bytes = std::size_t{4} << 20;
+    durable_fill_bytes = std::size_t{16} << 20;
+    sync_rounds = 50;
     run_timeout = std::chrono::seconds{20};
   }
 };

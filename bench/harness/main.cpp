@@ -79,6 +79,7 @@ class Runner {
     if (suite_on(config_, "latency")) {
       for (std::size_t size : config_.latency_sizes) {
         for (auto& t : transports) {
+          if (t->throughput_only()) continue;
           auto row = with_placement([&] { return measure_latency(config_, *t, size); });
           account(row.status, row.pinned, "latency " + t->name() + " " + std::to_string(size) + " B: " +
                            (row.status.state == RowState::ok ? "p50 " + si(row.p50_ns) + " ns" : ""));
@@ -89,12 +90,13 @@ class Runner {
     }
     if (suite_on(config_, "idle")) {
       for (auto& t : transports) {
-        if (t->waiting() != Waiting::blocking) continue;
+        if (t->waiting() != Waiting::blocking || t->throughput_only()) continue;
         auto row = measure_idle(config_, *t);
         account(row.status, true, "idle " + t->name());
         results_.idle.push_back(std::move(row));
       }
     }
+    if (suite_on(config_, "durable")) run_durable();
   }
 
  private:
@@ -113,6 +115,30 @@ class Runner {
     auto disk = measure_disk_write(config_);
     account(disk.status, true, "disk write " + disk.directory);
     results_.disk.push_back(std::move(disk));
+  }
+
+  // After the throughput rows, whose 64-byte durable and busy-poll figures it compares; it needs the
+  // disk reference of this run, so it measures it when the reference suite did not.
+  void run_durable() {
+    if (results_.disk.empty()) {
+      auto disk = measure_disk_write(config_);
+      account(disk.status, true, "disk write " + disk.directory);
+      results_.disk.push_back(std::move(disk));
+    }
+    DurableResults durable = measure_durable(config_, results_.disk, results_.throughput);
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.2f", durable.fill_to_disk);
+    account(durable.fill_status, durable.fill_pinned,
+            "durable fill " + si(static_cast<double>(durable.fill_queue_bytes)) + "B, 1024 B, 10 ms checkpoints: " +
+                (durable.fill_status.state == RowState::ok
+                     ? si(durable.fill_megabytes_per_second) + " MB/s, " + ratio + "x disk"
+                     : ""));
+    account(durable.sync_status, durable.sync_pinned,
+            "durable sync() after " + std::to_string(durable.sync_batch) + " x 64 B: " +
+                (durable.sync_status.state == RowState::ok
+                     ? "p50 " + si(durable.sync_p50_ns) + " ns, p99 " + si(durable.sync_p99_ns) + " ns"
+                     : ""));
+    results_.durable = std::move(durable);
   }
 
   const Config& config_;
@@ -138,7 +164,7 @@ int main(int argc, char** argv) {
   app.add_flag("--smoke", config.smoke, "tiny counts, a few seconds: checks that every row still runs");
   app.add_option("--results", config.results_dir, "directory for results (a run-DATE folder is made inside)");
   app.add_option("--transports", config.transports, "only transports whose name contains one of these")->delimiter(',');
-  app.add_option("--suites", config.suites, "throughput,latency,idle,reference")->delimiter(',');
+  app.add_option("--suites", config.suites, "throughput,latency,idle,reference,durable")->delimiter(',');
   app.add_option("--sizes", config.throughput_sizes, "throughput payload sizes in bytes (>= 8)")->delimiter(',');
   app.add_option("--latency-sizes", config.latency_sizes, "round-trip payload sizes in bytes (>= 8)")->delimiter(',');
   app.add_option("--repetitions", config.repetitions, "measured repetitions (median, min, max)")->check(CLI::Range(1, 63));
@@ -146,9 +172,12 @@ int main(int argc, char** argv) {
   app.add_option("--round-trips", config.round_trips, "round trips per latency repetition");
   app.add_option("--idle-seconds", config.idle_seconds, "how long a process stays blocked in the idle test");
   app.add_option("--ring-bytes", config.ring_bytes, "buffering given to every transport");
-  app.add_option("--disk-dir", config.disk_dir, "directory of the sequential-write reference");
+  app.add_option("--disk-dir", config.disk_dir, "directory of the sequential-write reference and of the durable queues");
   app.add_option("--queue-dir", config.queue_dir, "directory of the shmq queue files");
   app.add_option("--disk-bytes", config.disk_bytes, "bytes written by the sequential-write reference");
+  app.add_option("--durable-fill-bytes", config.durable_fill_bytes,
+                 "durable suite: size of the queue a lone producer fills (1024-byte messages)");
+  app.add_option("--sync-rounds", config.sync_rounds, "durable suite: sync() calls timed, each after a batch of 64-byte messages");
   app.add_option("--producer-cpu", config.cpus[0], "CPU of the producer / initiator");
   app.add_option("--consumer-cpu", config.cpus[1], "CPU of the consumer / echo");
   app.add_option("--drop-message", config.drop_message,

@@ -25,6 +25,12 @@ ThroughputRow measure_memcpy(const Config& config, std::size_t size);
 // Sequential write + fdatasync of config.disk_bytes under config.disk_dir.
 DiskRow measure_disk_write(const Config& config);
 
+// Durable mode, shmq alone (queues under config.disk_dir): a lone producer filling a queue of
+// config.durable_fill_bytes, and sync() latency; compared with the disk reference and the
+// throughput rows already measured in this run (either may be empty: that ratio is then 0).
+DurableResults measure_durable(const Config& config, const std::vector<DiskRow>& disk,
+                               const std::vector<ThroughputRow>& throughput);
+
 // Shared by the suites: a row's status from how its pair of processes ended.
 // A peer that breaks at run time is unavailable; shmq or a reference that breaks fails the run,
 // and so does any sequence error.

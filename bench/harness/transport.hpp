@@ -61,6 +61,8 @@ class Transport {
   virtual bool zero_copy() const { return false; }
   // shmq's own rows fail the run when they break; a peer that breaks is reported unavailable.
   virtual bool is_peer() const { return true; }
+  // Rows measured for throughput only (shmq's durable modes: a round trip would time msync).
+  virtual bool throughput_only() const { return false; }
 
   virtual void prepare(int channels, const ChannelSpec& spec) = 0;  // in the harness; may throw Unavailable
   // What the last prepare() had to settle for (a shallower queue than asked, ...), or "".

@@ -83,6 +83,35 @@ void write_json_report(const Config& config, const RunResults& results, const st
                                  {"status", to_json(row.status)},
                                  {"megabytes_per_second", to_json(row.megabytes_per_second)}});
   }
+  if (results.durable) {
+    const DurableResults& d = *results.durable;
+    out["durable"] = {{"fill",
+                       {{"status", to_json(d.fill_status)},
+                        {"queue_bytes", d.fill_queue_bytes},
+                        {"message_size", 1024},
+                        {"checkpoint_interval_ms", 10},
+                        {"messages", d.fill_messages},
+                        {"seconds", d.fill_seconds},
+                        {"megabytes_per_second", d.fill_megabytes_per_second},
+                        {"disk_megabytes_per_second", d.disk_megabytes_per_second},
+                        {"ratio_to_disk", d.fill_to_disk},
+                        {"pinned", d.fill_pinned}}},
+                      {"sync_latency",
+                       {{"status", to_json(d.sync_status)},
+                        {"batch_messages", d.sync_batch},
+                        {"message_size", 64},
+                        {"syncs", d.syncs},
+                        {"p50_ns", d.sync_p50_ns},
+                        {"p99_ns", d.sync_p99_ns},
+                        {"max_ns", d.sync_max_ns},
+                        {"pinned", d.sync_pinned}}},
+                      {"throughput_64",
+                       {{"durable_row", d.durable_row},
+                        {"non_durable_row", d.non_durable_row},
+                        {"durable_messages_per_second", d.durable_64_messages_per_second},
+                        {"non_durable_messages_per_second", d.non_durable_64_messages_per_second},
+                        {"ratio", d.durable_to_non_durable}}}};
+  }
   out["notes"] = results.notes;
   out["failures"] = results.failures;
   std::ofstream(file) << out.dump(2) << "\n";

@@ -103,6 +103,43 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     }
     out << "\n";
   }
+  if (results.durable) {
+    const DurableResults& d = *results.durable;
+    char text[256];
+    out << "## Durable mode (queue files under the disk reference's directory; checksums on)\n\n";
+    out << "| measurement | result |\n|---|---|\n";
+    out << "| producer alone fills a " << d.fill_queue_bytes << "-byte queue, 1024 B messages, 10 ms checkpoints, then sync() | ";
+    if (d.fill_status.state != RowState::ok) {
+      out << status_text(d.fill_status) << " |\n";
+    } else {
+      std::snprintf(text, sizeof text, "%s MB/s (%llu messages in %.3f s)", si(d.fill_megabytes_per_second).c_str(),
+                    static_cast<unsigned long long>(d.fill_messages), d.fill_seconds);
+      out << text << (d.fill_pinned ? "" : " (unpinned)") << " |\n";
+      out << "| fill / sequential write + fdatasync | ";
+      if (d.fill_to_disk > 0) {
+        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s)", d.fill_to_disk, si(d.disk_megabytes_per_second).c_str());
+        out << text << " |\n";
+      } else {
+        out << "n/a (no disk reference) |\n";
+      }
+    }
+    out << "| sync() after " << d.sync_batch << " x 64 B messages, consumer keeping up (ns) | ";
+    if (d.sync_status.state != RowState::ok) {
+      out << status_text(d.sync_status) << " |\n";
+    } else {
+      out << "p50 " << si(d.sync_p50_ns) << ", p99 " << si(d.sync_p99_ns) << ", max " << si(d.sync_max_ns) << " over "
+          << d.syncs << " syncs" << (d.sync_pinned ? "" : " (unpinned)") << " |\n";
+    }
+    out << "| 64 B throughput, " << d.durable_row << " / " << d.non_durable_row << " | ";
+    if (d.durable_to_non_durable > 0) {
+      std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", d.durable_to_non_durable,
+                    si(d.durable_64_messages_per_second).c_str(), si(d.non_durable_64_messages_per_second).c_str());
+      out << text << " |\n";
+    } else {
+      out << "n/a (both 64 B throughput rows must run) |\n";
+    }
+    out << "\n";
+  }
   if (!results.notes.empty()) {
     out << "## Notes\n\n";
     for (const auto& note : results.notes) out << "- " << note << "\n";

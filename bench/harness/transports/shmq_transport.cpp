@@ -1,6 +1,8 @@
 // shmq itself, in four ways of using it: busy-poll (try_send/try_receive in a spin), batched
 // (try_send with Publish::later, one publish() per kBatch messages), zero-copy (try_reserve and
-// commit in place), and blocking (send/receive: spin, then park on a futex).
+// commit in place), and blocking (send/receive: spin, then park on a futex); and durable (a queue
+// file under --disk-dir, busy-poll copying send) with 1 ms or 10 ms checkpoints, or with sync()
+// after every kBatch messages.
 #include <bit>
 #include <filesystem>
 #include <stdexcept>
@@ -34,7 +36,8 @@ class CopyingSender final : public Sender {
       if (auto sent = producer_.send(staging_); !sent) fail("send", sent.status());
       return;
     }
-    const auto publish = mode_ == ShmqMode::batched ? shmq::Publish::later : shmq::Publish::now;
+    const bool staging = mode_ == ShmqMode::batched || mode_ == ShmqMode::durable_sync;
+    const auto publish = staging ? shmq::Publish::later : shmq::Publish::now;
     for (;;) {
       auto sent = producer_.try_send(staging_, publish);
       if (sent) break;
@@ -42,10 +45,14 @@ class CopyingSender final : public Sender {
       if (staged_ != 0) flush();  // a full ring: let the consumer see what is staged
       cpu_relax();
     }
-    if (mode_ == ShmqMode::batched && ++staged_ == kBatch) flush();
+    if (staging && ++staged_ == kBatch) flush();
   }
   void flush() override {
-    producer_.publish();
+    if (mode_ == ShmqMode::durable_sync) {
+      producer_.sync();  // publishes, then returns once a checkpoint covers everything sent
+    } else {
+      producer_.publish();
+    }
     staged_ = 0;
   }
 
@@ -112,28 +119,32 @@ class ShmqReceiver final : public Receiver {
   unsigned held_ = 0;
 };
 
+bool is_durable(ShmqMode mode) {
+  return mode == ShmqMode::durable_1ms || mode == ShmqMode::durable_10ms || mode == ShmqMode::durable_sync;
+}
+
 class ShmqTransport final : public Transport {
  public:
-  ShmqTransport(const Config& config, ShmqMode mode) : queue_dir_(config.queue_dir), mode_(mode) {}
+  ShmqTransport(const Config& config, ShmqMode mode)
+      : queue_dir_(is_durable(mode) ? config.disk_dir : config.queue_dir), mode_(mode) {}
 
-  std::string name() const override {
-    switch (mode_) {
-      case ShmqMode::busy_poll: return "shmq busy-poll";
-      case ShmqMode::batched: return "shmq busy-poll batched";
-      case ShmqMode::zero_copy: return "shmq busy-poll zero-copy";
-      case ShmqMode::blocking: return "shmq blocking";
-    }
-    return "shmq";
-  }
+  std::string name() const override { return shmq_transport_name(mode_); }
   Waiting waiting() const override { return mode_ == ShmqMode::blocking ? Waiting::blocking : Waiting::busy_poll; }
   bool zero_copy() const override { return mode_ == ShmqMode::zero_copy; }
   bool is_peer() const override { return false; }
+  bool throughput_only() const override { return is_durable(mode_); }
 
   void prepare(int channels, const ChannelSpec& spec) override {
     spec_ = spec;
     shmq::CreateOptions create;
     create.capacity = std::bit_ceil(std::max<std::uint64_t>(spec.ring_bytes, 4096));
     if (spec.message_size + 16 > create.capacity) throw Unavailable("message larger than the ring");
+    if (is_durable(mode_)) {
+      create.durable = true;  // checksums: the durable default (on)
+      create.checkpoints = {0, mode_ == ShmqMode::durable_1ms    ? std::chrono::milliseconds{1}
+                               : mode_ == ShmqMode::durable_10ms ? std::chrono::milliseconds{10}
+                                                                 : std::chrono::milliseconds{0}};
+    }
     const std::string base = unique_resource_name("shmq-bench");
     for (int channel = 0; channel < channels; ++channel) {
       paths_.push_back(queue_dir_ / (base + "-" + std::to_string(channel)));
@@ -163,6 +174,19 @@ class ShmqTransport final : public Transport {
 };
 
 }  // namespace
+
+std::string shmq_transport_name(ShmqMode mode) {
+  switch (mode) {
+    case ShmqMode::busy_poll: return "shmq busy-poll";
+    case ShmqMode::batched: return "shmq busy-poll batched";
+    case ShmqMode::zero_copy: return "shmq busy-poll zero-copy";
+    case ShmqMode::blocking: return "shmq blocking";
+    case ShmqMode::durable_1ms: return "shmq durable 1 ms checkpoints";
+    case ShmqMode::durable_10ms: return "shmq durable 10 ms checkpoints";
+    case ShmqMode::durable_sync: return "shmq durable sync every 32";
+  }
+  return "shmq";
+}
 
 std::unique_ptr<Transport> make_shmq_transport(const Config& config, ShmqMode mode) {
   return std::make_unique<ShmqTransport>(config, mode);

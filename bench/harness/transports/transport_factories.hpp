@@ -11,11 +11,14 @@
 
 namespace bench {
 
-enum class ShmqMode { busy_poll, blocking, zero_copy, batched };
+// durable_*: a durable queue in config.disk_dir, busy-poll copying send (checksums on, the durable
+// default) with 1 ms or 10 ms checkpoints, or with no timed checkpoints and sync() every 32 messages.
+enum class ShmqMode { busy_poll, blocking, zero_copy, batched, durable_1ms, durable_10ms, durable_sync };
 enum class IceoryxWait { busy_poll, wait_set };
 enum class UnixSocketKind { stream, seqpacket };
 
 std::unique_ptr<Transport> make_shmq_transport(const Config& config, ShmqMode mode);
+std::string shmq_transport_name(ShmqMode mode);  // the row's name
 std::unique_ptr<Transport> make_boost_message_queue_transport();
 std::unique_ptr<Transport> make_boost_spsc_queue_transport();
 // Both iceoryx transports share the one iox-roudi the harness starts (and stops when the last goes).

@@ -42,6 +42,9 @@ std::vector<std::unique_ptr<Transport>> make_all_transports(const Config& config
   all.push_back(make_shmq_transport(config, ShmqMode::batched));
   all.push_back(make_shmq_transport(config, ShmqMode::zero_copy));
   all.push_back(make_shmq_transport(config, ShmqMode::blocking));
+  all.push_back(make_shmq_transport(config, ShmqMode::durable_1ms));
+  all.push_back(make_shmq_transport(config, ShmqMode::durable_10ms));
+  all.push_back(make_shmq_transport(config, ShmqMode::durable_sync));
   all.push_back(make_boost_spsc_queue_transport());
   all.push_back(make_boost_message_queue_transport());
   for (auto& iceoryx : make_iceoryx_transports(config)) all.push_back(std::move(iceoryx));
