@@ -1,11 +1,13 @@
 #include "recovery.hpp"
 
+#include <chrono>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
 #include "checkpoint.hpp"
 #include "failpoint.hpp"
+#include "attachment.hpp"
 #include "role_lock.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
@@ -44,6 +46,52 @@ int clear_ring(const RingView& view, std::uint64_t from, std::uint64_t to) {
     rc = sync_range(view.data, length - head);
   }
   return rc;
+}
+
+// Installs the state found by a scan from `read`: clears the ring after the last valid record,
+// sets both positions and sequences, writes and syncs checkpoint `counter` (durable queues), and
+// records this boot. Each step is safe to crash in: until the new checkpoint is synced the old one
+// is in force, and recovery (or repair) runs again with the same result.
+void install_state(QueueFile& file, const RingView& view, std::uint64_t read, std::uint64_t read_sequence,
+                   const Scan& scan, std::uint64_t counter, RecoveryReport& report) {
+  layout::Header& h = file.header();
+  report.recovered_messages = scan.messages;
+  report.discarded_bytes = read + view.capacity - scan.end;
+  report.next_sequence = scan.next_sequence;
+  report.read_sequence = read_sequence;
+  report.stopped_because = scan.stopped;
+  if (const int rc = clear_ring(view, scan.end, read + view.capacity); rc != 0) {
+    throw Error(ErrorCode::io, file.path(), "recovery could not clear the discarded tail", rc);
+  }
+  SHMQ_FAILPOINT("recovery.after_clear");
+  h.producer.position.store(scan.end, std::memory_order_relaxed);  // no peer attached: we hold the recovery lock
+  h.producer.sequence.store(scan.next_sequence, std::memory_order_relaxed);
+  h.consumer.position.store(read, std::memory_order_relaxed);
+  h.consumer.sequence.store(read_sequence, std::memory_order_relaxed);
+  h.data_ready.waiting.store(0, std::memory_order_relaxed);
+  h.space_ready.waiting.store(0, std::memory_order_relaxed);
+  h.producer.attached.store(0, std::memory_order_relaxed);
+  h.consumer.attached.store(0, std::memory_order_relaxed);
+  SHMQ_FAILPOINT("recovery.after_positions");
+  if ((file.identity().flags & layout::kFlagDurable) != 0) {
+    layout::Checkpoint next{};
+    next.counter = counter;
+    next.write_position = scan.end;
+    next.write_sequence = scan.next_sequence;
+    next.read_position = read;
+    next.unix_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count());
+    next.instance_id = file.identity().instance_id;
+    write_checkpoint_slot(h, next);
+    SHMQ_FAILPOINT("recovery.after_slot_write");
+    if (const int rc = sync_checkpoint_slot(h, next.counter); rc != 0) {
+      throw Error(ErrorCode::io, file.path(), "recovery could not sync its checkpoint", rc);
+    }
+    SHMQ_FAILPOINT("recovery.after_slot_sync");
+  }
+  h.boot.recoveries.fetch_add(1, std::memory_order_relaxed);
+  adopt_boot(h);
 }
 
 }  // namespace
@@ -94,39 +142,7 @@ RecoveryReport recover_if_needed(QueueFile& file) {
   report.ran = true;
   report.checkpoint = checkpoint->counter;
   report.durable_sequence = checkpoint->write_sequence;
-  report.recovered_messages = scan.messages;
-  report.discarded_bytes = read + view.capacity - scan.end;
-  report.next_sequence = scan.next_sequence;
-  report.read_sequence = read_sequence;
-  report.stopped_because = scan.stopped;
-
-  // From here on the file changes. Each step is safe to crash in: until the new checkpoint is
-  // synced, the old one is in force and recovery simply runs again.
-  if (const int rc = clear_ring(view, scan.end, read + view.capacity); rc != 0) {
-    throw Error(ErrorCode::io, file.path(), "recovery could not clear the discarded tail", rc);
-  }
-  SHMQ_FAILPOINT("recovery.after_clear");
-  h.producer.position.store(scan.end, std::memory_order_relaxed);  // no peer attached yet: we hold the recovery lock
-  h.producer.sequence.store(scan.next_sequence, std::memory_order_relaxed);
-  h.consumer.position.store(read, std::memory_order_relaxed);
-  h.consumer.sequence.store(read_sequence, std::memory_order_relaxed);
-  h.data_ready.waiting.store(0, std::memory_order_relaxed);
-  h.space_ready.waiting.store(0, std::memory_order_relaxed);
-  h.producer.attached.store(0, std::memory_order_relaxed);
-  h.consumer.attached.store(0, std::memory_order_relaxed);
-  SHMQ_FAILPOINT("recovery.after_positions");
-  layout::Checkpoint next = *checkpoint;
-  next.counter += 1;
-  next.write_position = scan.end;
-  next.write_sequence = scan.next_sequence;
-  write_checkpoint_slot(h, next);
-  SHMQ_FAILPOINT("recovery.after_slot_write");
-  if (const int rc = sync_checkpoint_slot(h, next.counter); rc != 0) {
-    throw Error(ErrorCode::io, file.path(), "recovery could not sync its checkpoint", rc);
-  }
-  SHMQ_FAILPOINT("recovery.after_slot_sync");
-  h.boot.recoveries.fetch_add(1, std::memory_order_relaxed);
-  adopt_boot(h);
+  install_state(file, view, read, read_sequence, scan, checkpoint->counter + 1, report);
   logger()->warn("recovered {} from checkpoint {}: {} messages durable, {} more recovered after it, {} bytes discarded ({})",
                  file.path().string(), report.checkpoint, report.durable_sequence, report.recovered_messages,
                  report.discarded_bytes, report.stopped_because);
@@ -134,3 +150,43 @@ RecoveryReport recover_if_needed(QueueFile& file) {
 }
 
 }  // namespace shmq::detail
+
+namespace shmq {
+
+RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options) {
+  using namespace detail;
+  try {
+    QueueFile file = QueueFile::open(path, Access::read_write, options);
+    take_role(file, Role::producer);  // nobody may use the queue while it is repaired
+    take_role(file, Role::consumer);
+    RecoveryLock lock(file.fd(), file.path());
+    layout::Header& h = file.header();
+    const RingView view = file.ring_view();
+    // Start from the newest valid checkpoint if there is one, else from the consumer's position.
+    const std::optional<layout::Checkpoint> checkpoint = newest_checkpoint(h, file.identity());
+    const std::uint64_t read = checkpoint ? checkpoint->read_position : h.consumer.position.load(std::memory_order_relaxed);
+    if (read % layout::kRecordAlign != 0) {
+      throw Error(ErrorCode::damaged, path, "cannot repair: the read position " + std::to_string(read) + " is not aligned");
+    }
+    const std::uint64_t fallback = checkpoint ? checkpoint->write_sequence : h.consumer.sequence.load(std::memory_order_relaxed);
+    const std::uint64_t read_sequence = sequence_at(view, read, read + view.capacity, fallback);
+    // Without checksums a torn record cannot be told from a good one: keep only what the file's
+    // own write position vouches for.
+    const std::uint64_t limit = view.checksums ? read + view.capacity : h.producer.position.load(std::memory_order_relaxed);
+    Scan scan = scan_records(view, read, limit - read <= view.capacity ? limit : read, read_sequence);
+    if (scan.stopped.empty()) scan.stopped = "end of the ring";
+    RecoveryReport report;
+    report.ran = true;
+    report.checkpoint = checkpoint ? checkpoint->counter : 0;
+    report.durable_sequence = checkpoint ? checkpoint->write_sequence : 0;
+    install_state(file, view, read, read_sequence, scan, checkpoint ? checkpoint->counter + 1 : 1, report);
+    logger()->warn("repaired {}: {} messages kept from sequence {}, {} bytes cleared ({})", path.string(),
+                   report.recovered_messages, report.read_sequence, report.discarded_bytes, report.stopped_because);
+    return report;
+  } catch (const Error& e) {
+    logger()->error("{}", e.what());
+    throw;
+  }
+}
+
+}  // namespace shmq

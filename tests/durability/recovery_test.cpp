@@ -200,6 +200,55 @@ TEST(Recovery, FailureDuringRecoveryLeavesItToBeRunAgain) {
   EXPECT_EQ(drain(c).size(), 6u);
 }
 
+TEST(Repair, BothSlotsInvalidRepairKeepsTheValidRecords) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 6, 2, 0);
+  const std::uint64_t garbage = 0xdeadbeef;
+  patch(q.path(), offsetof(layout::Header, slot0) + 8, &garbage, 8);
+  patch(q.path(), offsetof(layout::Header, slot1) + 8, &garbage, 8);
+  fake.reboot();
+  EXPECT_THROW((void)Consumer::open(q.path()), Error);
+  const RecoveryReport r = repair_queue(q.path());
+  EXPECT_TRUE(r.ran);
+  EXPECT_EQ(r.read_sequence, 2u) << "from the consumer's position";
+  EXPECT_EQ(r.next_sequence, 6u);
+  Consumer c = Consumer::open(q.path());
+  EXPECT_FALSE(c.recovery_report().ran) << "repaired in this boot";
+  EXPECT_EQ(drain(c).size(), 4u);
+}
+
+TEST(Repair, DamagedRecordEndsTheQueueThere) {
+  TempQueue q("/tmp");
+  test::FakeSystem fake;
+  create_queue(q.path(), durable());
+  fill(q.path(), 6, 0, 0);
+  std::uint64_t offset = layout::kHeaderSize;
+  for (std::uint64_t s = 0; s < 3; ++s) offset += layout::record_size(text(s).size());
+  const char junk = '#';
+  patch(q.path(), offset + 16, &junk, 1);  // message 3
+  fake.reboot();
+  EXPECT_THROW((void)Producer::open(q.path()), Error);
+  const RecoveryReport r = repair_queue(q.path());
+  EXPECT_EQ(r.next_sequence, 3u);
+  EXPECT_NE(r.stopped_because.find("checksum"), std::string::npos) << r.stopped_because;
+  Producer p = Producer::open(q.path());
+  EXPECT_EQ(p.next_sequence(), 3u);
+}
+
+TEST(Repair, RefusedWhileAPeerIsAttached) {
+  TempQueue q("/tmp");
+  create_queue(q.path(), durable());
+  Consumer c = Consumer::open(q.path());
+  try {
+    (void)repair_queue(q.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::role_taken);
+  }
+}
+
 TEST(Recovery, NonDurableQueueIsTakenAsFound) {
   TempQueue q("/tmp");
   test::FakeSystem fake;
