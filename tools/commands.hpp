@@ -21,6 +21,7 @@ Command add_watch(CLI::App& app);
 Command add_verify(CLI::App& app);
 Command add_dump(CLI::App& app);
 Command add_remove(CLI::App& app);
+Command add_repair(CLI::App& app);
 
 // The arguments of every subcommand that works on an existing queue.
 struct QueueArgs {

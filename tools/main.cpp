@@ -1,4 +1,4 @@
-// shmq: create, inspect, watch, verify, dump and remove shmq queue files.
+// shmq: create, inspect, watch, verify, dump, repair and remove shmq queue files.
 #include <exception>
 #include <vector>
 
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.footer("Exit codes: 0 ok; 1 the queue is damaged, or remove refused because a peer is attached;\n"
              "2 not a queue file, unreadable, or another failure; 64 bad command line.");
   const std::vector<Command> commands = {add_create(app), add_stat(app),  add_watch(app),
-                                         add_verify(app), add_dump(app), add_remove(app)};
+                                         add_verify(app), add_dump(app), add_remove(app), add_repair(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
