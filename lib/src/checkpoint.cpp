@@ -173,7 +173,6 @@ void Checkpointer::take_checkpoint() {
   last_ = next;
   durable_sequence_.store(next.write_sequence, std::memory_order_release);  // pairs with wait_durable's acquire
   durable_read_.store(next.read_position, std::memory_order_release);       // pairs with the writer's reclaim load
-  taken_.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace shmq::detail

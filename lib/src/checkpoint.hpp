@@ -63,7 +63,6 @@ class Checkpointer {
   std::atomic<std::uint64_t>& durable_read_position() noexcept { return durable_read_; }
   bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
   Error failure() const;  // precondition: failed()
-  std::uint64_t checkpoints_taken() const noexcept { return taken_.load(std::memory_order_relaxed); }
 
  private:
   void request() noexcept;
@@ -83,7 +82,6 @@ class Checkpointer {
   std::atomic<std::uint64_t> published_{0};  // the producer's own published position
   std::atomic<std::uint64_t> durable_sequence_{0};
   std::atomic<std::uint64_t> durable_read_{0};
-  std::atomic<std::uint64_t> taken_{0};
 
   std::mutex wake_mutex_;
   std::condition_variable wake_;

@@ -30,7 +30,6 @@ class RingReader {
 
   std::uint64_t next_sequence() const noexcept { return next_sequence_; }
   std::uint64_t cursor() const noexcept { return cursor_; }
-  bool has_unreleased() const noexcept { return cursor_ != released_; }
   const RingView& view() const noexcept { return view_; }
 
   // Reads the next message into `out`; false when nothing is published past the cursor.
