@@ -13,6 +13,7 @@ steps=("$@")
 jobs=$(nproc)
 passed=0
 failed=0
+failures=()
 mkdir -p build
 
 for step in "${steps[@]}"; do
@@ -21,7 +22,7 @@ for step in "${steps[@]}"; do
     # Judged by the fuzzer's own verdict line: run.sh prints "fuzz: no finding" only when libFuzzer
     # exited cleanly, and "fuzz: FINDING" otherwise.
     fuzz/run.sh 60 >build/fuzz.log 2>&1 || true
-    if grep -q "^fuzz: no finding" build/fuzz.log; then passed=$((passed + 1)); else failed=$((failed + 1)); tail -n 40 build/fuzz.log; fi
+    if grep -q "^fuzz: no finding" build/fuzz.log; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("fuzz: see build/fuzz.log"); tail -n 40 build/fuzz.log; fi
     grep -E "^(fuzz:|stat::number_of_executed_units|#[0-9]+ +DONE)" build/fuzz.log || true
     echo "=== fuzz: $((SECONDS - start)) s" >&2
     continue
@@ -31,7 +32,8 @@ for step in "${steps[@]}"; do
   cmake --build --preset "$step" -j "$jobs"
   echo "=== $step: test" >&2
   # Serial on purpose: the multi-process tests want both cores to themselves.
-  ctest --preset "$step" 2>&1 | tee "build/ctest-$step.log" || true
+  ctest --preset "$step" --output-on-failure 2>&1 | tee "build/ctest-$step.log" || true
+  while read -r name; do failures+=("$step: $name"); done < <(sed -n '/The following tests FAILED/,$p' "build/ctest-$step.log" | grep -E '^[[:space:]]+[0-9]+ - ' || true)
   summary=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "build/ctest-$step.log" | tail -n 1)
   total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
   bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$summary")
@@ -50,9 +52,12 @@ for step in "${steps[@]}"; do
       passed=$((passed + 1))
     else
       failed=$((failed + 1))
+      failures+=("release: find_package(shmq)")
     fi
   fi
 done
 
+# Repeated last so that whoever reads only the tail of the log sees what failed.
+for f in "${failures[@]}"; do echo "FAILED $f"; done
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
