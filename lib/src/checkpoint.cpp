@@ -66,12 +66,16 @@ int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter) {
 }
 
 Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id,
-                           std::uint64_t published)
+                           std::uint64_t published, std::uint64_t next_sequence)
     : view_(std::move(view)), policy_(policy), instance_id_(instance_id), requested_at_(last.write_position), last_(last) {
-  published_.store(published, std::memory_order_relaxed);
+  published_.store(published, next_sequence);
+  const bool background = policy_.bytes != 0 || policy_.interval.count() > 0;
+  request_every_ = !background          ? ~std::uint64_t{0}
+                   : policy_.bytes == 0 ? view_.capacity / 2
+                                        : std::min<std::uint64_t>(policy_.bytes, view_.capacity / 2);
   durable_sequence_.store(last.write_sequence, std::memory_order_relaxed);
   durable_read_.store(last.read_position, std::memory_order_relaxed);
-  if (policy_.bytes != 0 || policy_.interval.count() > 0) thread_ = std::thread([this] { thread_main(); });
+  if (background) thread_ = std::thread([this] { thread_main(); });
 }
 
 Checkpointer::~Checkpointer() {
@@ -133,7 +137,8 @@ void Checkpointer::take_checkpoint() {
   if (error_) return;
   const layout::Header& h = *view_.header;
   // What this producer published (never the shared write position: any peer can write that).
-  const std::uint64_t write = published_.load(std::memory_order_acquire);  // pairs with published()
+  const PublishedMark::Pair published = published_.load();
+  const std::uint64_t write = published.position;
   std::uint64_t read = h.consumer.position.load(std::memory_order_acquire);  // pairs with RingReader::release
   if (read % layout::kRecordAlign != 0) return fail("consumer read position " + std::to_string(read) + " is not aligned", 0);
   // The consumer may already be past `write` (we loaded it first); then `write` is a record
@@ -141,14 +146,16 @@ void Checkpointer::take_checkpoint() {
   // the same, as the consumer can release anything anyway.
   if (read - last_.read_position > write - last_.read_position) read = write;
   if (write == last_.write_position && read == last_.read_position) return;
-  // Count the messages published since the last checkpoint (checking them on the way).
-  const Scan scan = scan_records(view_, last_.write_position, write, last_.write_sequence);
-  if (!scan.stopped.empty()) return fail("cannot checkpoint: " + scan.stopped, 0);
 
   // 1. The records, then 2. the slot. A crash between the two leaves the older slot in force.
+  // Only the records not yet released need to reach the disk: recovery starts at `read`, and the
+  // records in [read, last write position) were synced by earlier checkpoints and not reused since
+  // (the producer reuses only what the last checkpoint's read position frees). Released records
+  // are never read again, so a consumer that keeps up leaves a checkpoint little or nothing to write.
+  const std::uint64_t from = read - last_.write_position <= write - last_.write_position ? read : last_.write_position;
   const std::uint64_t mask = view_.capacity - 1;
-  const std::uint64_t first = last_.write_position & mask;
-  const std::uint64_t length = write - last_.write_position;
+  const std::uint64_t first = from & mask;
+  const std::uint64_t length = write - from;
   int rc = 0;
   if (first + length <= view_.capacity) {
     rc = length == 0 ? 0 : sync_range(view_.data + first, length);
@@ -162,7 +169,7 @@ void Checkpointer::take_checkpoint() {
   layout::Checkpoint next{};
   next.counter = last_.counter + 1;
   next.write_position = write;
-  next.write_sequence = scan.next_sequence;
+  next.write_sequence = published.sequence;
   next.read_position = read;
   next.unix_ns = now_unix_ns();
   next.instance_id = instance_id_;

@@ -34,21 +34,56 @@ void write_checkpoint_slot(layout::Header& header, layout::Checkpoint checkpoint
 // Syncs the page of slot counter % 2. Returns 0 or the errno.
 int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter);
 
+// The producer's published position and the sequence after it, stored by the producer thread and
+// loaded as one consistent pair by a checkpoint in another thread (a seqlock without fences: the
+// values are stored with release and loaded with acquire, so seeing a value of round k+1 implies
+// seeing round k+1's odd version on the re-check).
+class PublishedMark {
+ public:
+  void store(std::uint64_t position, std::uint64_t sequence) noexcept {
+    const std::uint64_t v = version_.load(std::memory_order_relaxed);  // only this thread stores it
+    version_.store(v + 1, std::memory_order_relaxed);  // ordered before the values by their release
+    position_.store(position, std::memory_order_release);  // pairs with load(): the odd version, the records
+    sequence_.store(sequence, std::memory_order_release);  // pairs with load(): the odd version
+    version_.store(v + 2, std::memory_order_release);      // pairs with load()'s first acquire: the pair
+  }
+  struct Pair {
+    std::uint64_t position;
+    std::uint64_t sequence;
+  };
+  Pair load() const noexcept {
+    for (;;) {
+      const std::uint64_t before = version_.load(std::memory_order_acquire);  // pairs with store()'s last release
+      const Pair pair{position_.load(std::memory_order_acquire),             // pairs with store()'s release
+                      sequence_.load(std::memory_order_acquire)};             // pairs with store()'s release
+      if (before % 2 == 0 && version_.load(std::memory_order_acquire) == before) return pair;  // acquire: not hoisted above the values
+    }
+  }
+
+ private:
+  std::atomic<std::uint64_t> version_{0};
+  std::atomic<std::uint64_t> position_{0};
+  std::atomic<std::uint64_t> sequence_{0};
+};
+
 class Checkpointer {
  public:
-  // `last` is the newest valid checkpoint of the file; `published` the producer's write position.
+  // `last` is the newest valid checkpoint of the file; `published` the producer's write position
+  // and `next_sequence` the sequence number after it.
   Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id,
-               std::uint64_t published);
+               std::uint64_t published, std::uint64_t next_sequence);
   ~Checkpointer();  // stops the thread (no final checkpoint: call sync() first for that)
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Producer thread, after each publication: records how far the producer published (the
-  // checkpoint covers that, never the shared write position, which any peer can overwrite), and
-  // asks the thread for a checkpoint every policy.bytes.
-  void published(std::uint64_t write_position) noexcept {
-    published_.store(write_position, std::memory_order_release);  // pairs with take_checkpoint's acquire: the records are written
-    if (policy_.bytes != 0 && write_position - requested_at_ >= policy_.bytes) {
+  // Producer thread, after each publication: records how far the producer published and the
+  // sequence number after it (a checkpoint covers that, never the shared write position, which
+  // any peer can overwrite). Asks the thread for a checkpoint every policy.bytes, and each time
+  // half the ring has been written since the last request, so that the checkpointed consumer
+  // position (the reclaim point) keeps up and the producer seldom waits for a checkpoint inline.
+  void published(std::uint64_t write_position, std::uint64_t next_sequence) noexcept {
+    published_.store(write_position, next_sequence);
+    if (write_position - requested_at_ >= request_every_) {
       requested_at_ = write_position;
       request();
     }
@@ -73,13 +108,14 @@ class Checkpointer {
   RingView view_;
   CheckpointPolicy policy_;
   std::uint64_t instance_id_;
+  std::uint64_t request_every_ = 0;  // bytes between requests to the thread (never: no thread)
   std::uint64_t requested_at_ = 0;  // producer thread only
 
   std::mutex run_mutex_;            // one checkpoint at a time; guards last_ and error_
   layout::Checkpoint last_{};
   std::optional<Error> error_;
   std::atomic<bool> failed_{false};  // set once error_ is (release); read without the lock (acquire)
-  std::atomic<std::uint64_t> published_{0};  // the producer's own published position
+  PublishedMark published_;  // the producer's own published position and sequence
   std::atomic<std::uint64_t> durable_sequence_{0};
   std::atomic<std::uint64_t> durable_read_{0};
 

@@ -34,7 +34,7 @@ struct Producer::Impl {
 
   void publish_and_wake() noexcept {
     if (writer.publish()) detail::wake(header().data_ready);
-    if (checkpointer) checkpointer->published(writer.published_position());
+    if (checkpointer) checkpointer->published(writer.published_position(), writer.next_sequence());
   }
 
   void check_usable(std::size_t length) const {
@@ -171,7 +171,8 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
       if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
       const CheckpointPolicy policy = options.checkpoints.value_or(
           CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
-      impl->checkpointer = std::make_unique<detail::Checkpointer>(view, policy, *last, id.instance_id, live.write);
+      impl->checkpointer =
+          std::make_unique<detail::Checkpointer>(view, policy, *last, id.instance_id, live.write, walk.next_sequence());
       std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
       impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence(), &reclaim);
     } else {
