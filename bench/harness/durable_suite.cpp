@@ -187,6 +187,19 @@ DurableResults measure_durable(const Config& config, const std::vector<DiskRow>&
     out.non_durable_64_messages_per_second = non_durable->messages_per_second.median;
     out.durable_to_non_durable = out.durable_64_messages_per_second / out.non_durable_64_messages_per_second;
   }
+  out.checksummed_row = shmq_transport_name(ShmqMode::checksummed);
+  for (const std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
+    DurableResults::ChecksumCost cost;
+    cost.size = size;
+    const ThroughputRow* with = find_row(throughput, out.checksummed_row, size);
+    const ThroughputRow* without = find_row(throughput, out.non_durable_row, size);
+    if (with != nullptr && without != nullptr && without->messages_per_second.median > 0) {
+      cost.with = with->messages_per_second.median;
+      cost.without = without->messages_per_second.median;
+      cost.ratio = cost.with / cost.without;
+    }
+    out.checksum_costs.push_back(cost);
+  }
   return out;
 }
 

@@ -102,6 +102,15 @@ struct DurableResults {
   double durable_64_messages_per_second = 0;
   double non_durable_64_messages_per_second = 0;
   double durable_to_non_durable = 0;     // ratio (0: both rows did not run)
+
+  // What record checksums cost: the busy-poll row with checksums over the one without.
+  struct ChecksumCost {
+    std::size_t size = 0;
+    double with = 0, without = 0;  // messages/s medians
+    double ratio = 0;              // with / without (0: a row did not run)
+  };
+  std::string checksummed_row;
+  std::vector<ChecksumCost> checksum_costs;
 };
 
 struct RunResults {

@@ -111,6 +111,16 @@ void write_json_report(const Config& config, const RunResults& results, const st
                         {"durable_messages_per_second", d.durable_64_messages_per_second},
                         {"non_durable_messages_per_second", d.non_durable_64_messages_per_second},
                         {"ratio", d.durable_to_non_durable}}}};
+    nlohmann::json costs = nlohmann::json::array();
+    for (const auto& cost : d.checksum_costs) {
+      costs.push_back({{"message_size", cost.size},
+                       {"checksummed_row", d.checksummed_row},
+                       {"plain_row", d.non_durable_row},
+                       {"checksummed_messages_per_second", cost.with},
+                       {"plain_messages_per_second", cost.without},
+                       {"ratio", cost.ratio}});
+    }
+    out["durable"]["checksum_cost"] = costs;
   }
   out["notes"] = results.notes;
   out["failures"] = results.failures;

@@ -138,6 +138,15 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     } else {
       out << "n/a (both 64 B throughput rows must run) |\n";
     }
+    for (const auto& cost : d.checksum_costs) {
+      out << "| " << cost.size << " B throughput, " << d.checksummed_row << " / " << d.non_durable_row << " | ";
+      if (cost.ratio > 0) {
+        std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", cost.ratio, si(cost.with).c_str(), si(cost.without).c_str());
+        out << text << " |\n";
+      } else {
+        out << "n/a (both rows must run) |\n";
+      }
+    }
     out << "\n";
   }
   if (!results.notes.empty()) {

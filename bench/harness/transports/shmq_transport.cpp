@@ -1,4 +1,5 @@
-// shmq itself, in four ways of using it: busy-poll (try_send/try_receive in a spin), batched
+// shmq itself, in five ways of using it: busy-poll (try_send/try_receive in a spin), the same with
+// record checksums on (what they cost; durable queues have them by default), batched
 // (try_send with Publish::later, one publish() per kBatch messages), zero-copy (try_reserve and
 // commit in place), and blocking (send/receive: spin, then park on a futex); and durable (a queue
 // file under --disk-dir, busy-poll copying send) with 1 ms or 10 ms checkpoints, or with sync()
@@ -139,6 +140,7 @@ class ShmqTransport final : public Transport {
     shmq::CreateOptions create;
     create.capacity = std::bit_ceil(std::max<std::uint64_t>(spec.ring_bytes, 4096));
     if (spec.message_size + 16 > create.capacity) throw Unavailable("message larger than the ring");
+    if (mode_ == ShmqMode::checksummed) create.checksums = true;
     if (is_durable(mode_)) {
       create.durable = true;  // checksums: the durable default (on)
       create.checkpoints = {0, mode_ == ShmqMode::durable_1ms    ? std::chrono::milliseconds{1}
@@ -178,6 +180,7 @@ class ShmqTransport final : public Transport {
 std::string shmq_transport_name(ShmqMode mode) {
   switch (mode) {
     case ShmqMode::busy_poll: return "shmq busy-poll";
+    case ShmqMode::checksummed: return "shmq busy-poll checksums";
     case ShmqMode::batched: return "shmq busy-poll batched";
     case ShmqMode::zero_copy: return "shmq busy-poll zero-copy";
     case ShmqMode::blocking: return "shmq blocking";

@@ -39,6 +39,7 @@ std::string unique_resource_name(const std::string& prefix) {
 std::vector<std::unique_ptr<Transport>> make_all_transports(const Config& config) {
   std::vector<std::unique_ptr<Transport>> all;
   all.push_back(make_shmq_transport(config, ShmqMode::busy_poll));
+  all.push_back(make_shmq_transport(config, ShmqMode::checksummed));
   all.push_back(make_shmq_transport(config, ShmqMode::batched));
   all.push_back(make_shmq_transport(config, ShmqMode::zero_copy));
   all.push_back(make_shmq_transport(config, ShmqMode::blocking));
