@@ -109,6 +109,10 @@ class Runner {
     auto cacheline = with_placement([&] { return measure_cacheline_ping_pong(config_, config_.round_trips, config_.repetitions); });
     account(cacheline.status, cacheline.pinned, "latency cache-line ping-pong: p50 " + si(cacheline.p50_ns) + " ns");
     results_.latency.push_back(std::move(cacheline));
+    auto two_lines =
+        with_placement([&] { return measure_index_and_data_ping_pong(config_, config_.round_trips, config_.repetitions); });
+    account(two_lines.status, two_lines.pinned, "latency index + data ping-pong: p50 " + si(two_lines.p50_ns) + " ns");
+    results_.latency.push_back(std::move(two_lines));
     auto futex = with_placement([&] { return measure_futex_ping_pong(config_); });
     account(futex.status, futex.pinned, "latency futex ping-pong: p50 " + si(futex.p50_ns) + " ns");
     results_.latency.push_back(std::move(futex));

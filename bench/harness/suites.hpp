@@ -18,6 +18,9 @@ IdleRow measure_idle(const Config& config, Transport& transport);
 // Round trips of one cache line written in turn by two processes (busy-poll floor; also the
 // placement probe).
 LatencyRow measure_cacheline_ping_pong(const Config& config, std::uint64_t round_trips, int repetitions);
+// Round trips of a 64-byte payload line plus a separate index line each way: the floor of a queue
+// that publishes through an index kept apart from its data.
+LatencyRow measure_index_and_data_ping_pong(const Config& config, std::uint64_t round_trips, int repetitions);
 // Round trips through a shared futex word, FUTEX_WAIT/FUTEX_WAKE only (blocking floor).
 LatencyRow measure_futex_ping_pong(const Config& config);
 // memcpy of messages through a ring of config.ring_bytes, one process.
