@@ -90,7 +90,7 @@ std::string render(Format format, std::uint64_t sequence, std::uint64_t position
   return {};
 }
 
-struct Options {
+struct DumpOptions {
   QueueArgs queue;
   std::optional<std::uint64_t> from;
   std::optional<std::uint64_t> count;
@@ -99,7 +99,7 @@ struct Options {
   bool json = false;
 };
 
-int dump(const Options& o) {
+int dump(const DumpOptions& o) {
   const detail::QueueFile file = open_read_only(o.queue.path, o.queue.any_owner);
   const detail::RingView view = file.ring_view();
   const Format format = o.hex ? Format::hex : o.json ? Format::json : Format::text;
@@ -144,7 +144,7 @@ int dump(const Options& o) {
 }  // namespace
 
 Command add_dump(CLI::App& app) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<DumpOptions>();
   CLI::App* sub = app.add_subcommand(
       "dump", "Print the messages not yet consumed, with their sequence numbers (read-only: consumes nothing)");
   add_queue_args(*sub, o->queue);

@@ -90,12 +90,12 @@ void unlink_exact(int dir_fd, const std::string& name, const struct stat& expect
   }
 }
 
-struct Options {
+struct RemoveOptions {
   QueueArgs queue;
   bool force = false;
 };
 
-int remove(const Options& o) {
+int remove(const RemoveOptions& o) {
   const std::filesystem::path path = o.queue.path;
   const std::string name = path.filename().string();
   if (name.empty() || name == "." || name == "..") fail(ErrorCode::invalid_argument, path, "does not name a file");
@@ -158,7 +158,7 @@ int remove(const Options& o) {
 }  // namespace
 
 Command add_remove(CLI::App& app) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<RemoveOptions>();
   CLI::App* sub = app.add_subcommand(
       "remove", "Delete a queue file, unless a producer or consumer is attached (never follows a symlink)");
   add_queue_args(*sub, o->queue);
