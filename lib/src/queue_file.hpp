@@ -49,6 +49,8 @@ class QueueFile {
   const layout::Identity& identity() const noexcept { return identity_; }
   RingView ring_view() const;
   int fd() const noexcept { return fd_.get(); }
+  void* region_address() const noexcept { return region_->get_address(); }
+  std::size_t region_size() const noexcept { return region_->get_size(); }
   void close_fd() noexcept { fd_.reset(); }  // drops every OFD lock taken through it
   const std::filesystem::path& path() const noexcept { return path_; }
 
