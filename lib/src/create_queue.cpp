@@ -26,7 +26,7 @@ namespace shmq {
 namespace detail {
 namespace {
 
-[[noreturn]] void fail(ErrorCode code, const std::filesystem::path& path, const std::string& cause, int err = 0) {
+[[noreturn]] void fail_create(ErrorCode code, const std::filesystem::path& path, const std::string& cause, int err = 0) {
   throw Error(code, path, cause, err);
 }
 
@@ -40,15 +40,15 @@ std::uint64_t random_u64() {
 
 void validate_options(const std::filesystem::path& path, const CreateOptions& o) {
   if (!std::has_single_bit(o.capacity) || o.capacity < layout::kMinCapacity || o.capacity > layout::kMaxCapacity) {
-    fail(ErrorCode::invalid_argument, path, "capacity " + std::to_string(o.capacity) + " is not a power of two from " +
+    fail_create(ErrorCode::invalid_argument, path, "capacity " + std::to_string(o.capacity) + " is not a power of two from " +
                                                 std::to_string(layout::kMinCapacity) + " to " + std::to_string(layout::kMaxCapacity));
   }
-  if ((o.mode & ~mode_t{07777}) != 0) fail(ErrorCode::invalid_argument, path, "mode has bits outside 07777");
+  if ((o.mode & ~mode_t{07777}) != 0) fail_create(ErrorCode::invalid_argument, path, "mode has bits outside 07777");
   if ((o.mode & S_IRUSR) == 0 || (o.mode & S_IWUSR) == 0) {
-    fail(ErrorCode::invalid_argument, path, "mode must let the owner read and write (0600 at least)");
+    fail_create(ErrorCode::invalid_argument, path, "mode must let the owner read and write (0600 at least)");
   }
   if (o.initial_position % layout::kRecordAlign != 0) {
-    fail(ErrorCode::invalid_argument, path, "initial position is not 8-byte aligned");
+    fail_create(ErrorCode::invalid_argument, path, "initial position is not 8-byte aligned");
   }
 }
 
@@ -57,7 +57,7 @@ void write_all(int fd, const void* data, std::size_t size, off_t offset, const s
   while (size > 0) {
     const ssize_t n = ::pwrite(fd, p, size, offset);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(ErrorCode::io, path, "cannot write the header", n < 0 ? errno : EIO);
+    if (n <= 0) fail_create(ErrorCode::io, path, "cannot write the header", n < 0 ? errno : EIO);
     p += n;
     size -= static_cast<std::size_t>(n);
     offset += n;
@@ -67,7 +67,7 @@ void write_all(int fd, const void* data, std::size_t size, off_t offset, const s
 void sync_or_fail(int fd, const std::filesystem::path& path, const char* what) {
   const int rc = sync_fd(fd);
   if (rc == 0 || rc == EINVAL || rc == EROFS) return;  // EINVAL/EROFS: a file system without fsync for this kind of file
-  fail(ErrorCode::io, path, std::string("cannot sync ") + what, rc);
+  fail_create(ErrorCode::io, path, std::string("cannot sync ") + what, rc);
 }
 
 // Removes the temporary file unless dismissed.
@@ -85,14 +85,14 @@ struct TemporaryName {
 void create_queue_file(const std::filesystem::path& path, const CreateOptions& options) {
   validate_options(path, options);
   const std::string name = path.filename().string();
-  if (name.empty() || name == "." || name == "..") fail(ErrorCode::invalid_argument, path, "path does not name a file");
+  if (name.empty() || name == "." || name == "..") fail_create(ErrorCode::invalid_argument, path, "path does not name a file");
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 
   FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0) fail(ErrorCode::io, path, "cannot open the directory " + dir.string(), errno);
+  if (dir_fd.get() < 0) fail_create(ErrorCode::io, path, "cannot open the directory " + dir.string(), errno);
   struct stat existing {};
   if (::fstatat(dir_fd.get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-    fail(ErrorCode::already_exists, path, S_ISLNK(existing.st_mode) ? "a symbolic link already exists at the path"
+    fail_create(ErrorCode::already_exists, path, S_ISLNK(existing.st_mode) ? "a symbolic link already exists at the path"
                                                                      : "a file already exists at the path");
   }
 
@@ -102,12 +102,12 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   FileDescriptor fd(::openat(dir_fd.get(), temp.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
     temp.armed = false;  // nothing was created
-    fail(ErrorCode::io, path, "cannot create a file in " + dir.string(), errno);
+    fail_create(ErrorCode::io, path, "cannot create a file in " + dir.string(), errno);
   }
 
   const std::uint64_t file_size = layout::kHeaderSize + options.capacity;
   if (const int rc = allocate(fd.get(), 0, static_cast<off_t>(file_size)); rc != 0) {
-    fail(ErrorCode::io, path, "cannot allocate " + std::to_string(file_size) + " bytes for the queue", rc);
+    fail_create(ErrorCode::io, path, "cannot allocate " + std::to_string(file_size) + " bytes for the queue", rc);
   }
 
   auto header = std::make_unique<layout::Header>();  // value-initialised: all zero
@@ -143,24 +143,24 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   write_all(fd.get(), header.get(), sizeof(layout::Header), 0, path);
   write_all(fd.get(), &layout::kMagic, sizeof layout::kMagic, 0, path);
   sync_or_fail(fd.get(), path, "the new queue file");
-  if (::fchmod(fd.get(), options.mode) != 0) fail(ErrorCode::io, path, "cannot set the file mode", errno);
+  if (::fchmod(fd.get(), options.mode) != 0) fail_create(ErrorCode::io, path, "cannot set the file mode", errno);
 
   SHMQ_FAILPOINT("create.before_rename");
   // Into place, never replacing anything that appeared meanwhile.
   if (::renameat2(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
-    if (errno == EEXIST) fail(ErrorCode::already_exists, path, "a file already exists at the path");
-    if (errno != EINVAL && errno != ENOSYS) fail(ErrorCode::io, path, "cannot rename the new queue into place", errno);
+    if (errno == EEXIST) fail_create(ErrorCode::already_exists, path, "a file already exists at the path");
+    if (errno != EINVAL && errno != ENOSYS) fail_create(ErrorCode::io, path, "cannot rename the new queue into place", errno);
     // A file system without RENAME_NOREPLACE: link() also refuses to replace.
     if (::linkat(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), 0) != 0) {
-      if (errno == EEXIST) fail(ErrorCode::already_exists, path, "a file already exists at the path");
-      fail(ErrorCode::io, path, "cannot link the new queue into place", errno);
+      if (errno == EEXIST) fail_create(ErrorCode::already_exists, path, "a file already exists at the path");
+      fail_create(ErrorCode::io, path, "cannot link the new queue into place", errno);
     }
   } else {
     temp.armed = false;
   }
   if (const int rc = sync_fd(dir_fd.get()); rc != 0 && rc != EINVAL && rc != EROFS) {
     ::unlinkat(dir_fd.get(), name.c_str(), 0);  // ours (RENAME_NOREPLACE): its name might not survive a crash
-    fail(ErrorCode::io, path, "cannot sync the directory", rc);
+    fail_create(ErrorCode::io, path, "cannot sync the directory", rc);
   }
   logger()->info("created queue {} (capacity {} bytes, mode {:04o}{})", path.string(), options.capacity,
                  static_cast<unsigned>(options.mode), checksums ? ", checksums" : "");

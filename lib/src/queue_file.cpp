@@ -61,7 +61,7 @@ void FileDescriptor::reset() noexcept {
 
 namespace {
 
-[[noreturn]] void fail(ErrorCode code, const std::filesystem::path& path, const std::string& cause, int err = 0) {
+[[noreturn]] void fail_open(ErrorCode code, const std::filesystem::path& path, const std::string& cause, int err = 0) {
   throw Error(code, path, cause, err);
 }
 
@@ -71,36 +71,36 @@ std::string str(std::uint64_t v) { return std::to_string(v); }
 
 void validate_identity(const layout::Identity& id, std::uint64_t file_size, const std::filesystem::path& path) {
   if (id.magic != layout::kMagic) {
-    fail(ErrorCode::not_a_queue, path, id.magic == 0 ? "not a shmq queue file (no magic: empty, or never completed)"
+    fail_open(ErrorCode::not_a_queue, path, id.magic == 0 ? "not a shmq queue file (no magic: empty, or never completed)"
                                                       : "not a shmq queue file (bad magic)");
   }
   if (id.format_version != layout::kFormatVersion) {
-    fail(ErrorCode::incompatible, path, "queue format version " + str(id.format_version) + ", this build reads version " +
+    fail_open(ErrorCode::incompatible, path, "queue format version " + str(id.format_version) + ", this build reads version " +
                                             str(layout::kFormatVersion));
   }
   if (id.layout_id != layout::kLayoutId) {
-    fail(ErrorCode::incompatible, path, "queue written by a build with another shared layout (layout id " +
+    fail_open(ErrorCode::incompatible, path, "queue written by a build with another shared layout (layout id " +
                                             str(id.layout_id) + ", this build " + str(layout::kLayoutId) + ")");
   }
   if ((id.flags & ~layout::kKnownFlags) != 0) {
-    fail(ErrorCode::incompatible, path, "queue uses flags this build does not know (" + str(id.flags) + ")");
+    fail_open(ErrorCode::incompatible, path, "queue uses flags this build does not know (" + str(id.flags) + ")");
   }
   if (id.header_size != layout::kHeaderSize) {
-    fail(ErrorCode::damaged, path, "header size " + str(id.header_size) + " is not " + str(layout::kHeaderSize));
+    fail_open(ErrorCode::damaged, path, "header size " + str(id.header_size) + " is not " + str(layout::kHeaderSize));
   }
   if (!std::has_single_bit(id.capacity) || id.capacity < layout::kMinCapacity || id.capacity > layout::kMaxCapacity) {
-    fail(ErrorCode::damaged, path, "capacity " + str(id.capacity) + " is not a power of two from " +
+    fail_open(ErrorCode::damaged, path, "capacity " + str(id.capacity) + " is not a power of two from " +
                                        str(layout::kMinCapacity) + " to " + str(layout::kMaxCapacity));
   }
   if (id.initial_position % layout::kRecordAlign != 0) {
-    fail(ErrorCode::damaged, path, "initial position " + str(id.initial_position) + " is not 8-byte aligned");
+    fail_open(ErrorCode::damaged, path, "initial position " + str(id.initial_position) + " is not 8-byte aligned");
   }
   if (bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8) != id.checksum) {
-    fail(ErrorCode::damaged, path, "header checksum mismatch");
+    fail_open(ErrorCode::damaged, path, "header checksum mismatch");
   }
   const std::uint64_t expected = layout::kHeaderSize + id.capacity;
   if (file_size != expected) {
-    fail(ErrorCode::damaged, path, "file is " + str(file_size) + " bytes, a queue of capacity " + str(id.capacity) +
+    fail_open(ErrorCode::damaged, path, "file is " + str(file_size) + " bytes, a queue of capacity " + str(id.capacity) +
                                        " is " + str(expected) + (file_size < expected ? " (truncated)" : ""));
   }
 }
@@ -112,26 +112,26 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   const int flags = (access == Access::read_write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   q.fd_ = FileDescriptor(::open(path.c_str(), flags));
   if (q.fd_.get() < 0) {
-    if (errno == ELOOP) fail(ErrorCode::not_a_queue, path, "is a symbolic link (shmq never follows one)");
-    fail(ErrorCode::io, path, "cannot open queue file", errno);
+    if (errno == ELOOP) fail_open(ErrorCode::not_a_queue, path, "is a symbolic link (shmq never follows one)");
+    fail_open(ErrorCode::io, path, "cannot open queue file", errno);
   }
   struct stat st {};
-  if (::fstat(q.fd_.get(), &st) != 0) fail(ErrorCode::io, path, "cannot stat queue file", errno);
-  if (!S_ISREG(st.st_mode)) fail(ErrorCode::not_a_queue, path, "not a regular file");
+  if (::fstat(q.fd_.get(), &st) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
+  if (!S_ISREG(st.st_mode)) fail_open(ErrorCode::not_a_queue, path, "not a regular file");
   if (st.st_uid != ::geteuid() && !options.allow_other_owner) {
-    fail(ErrorCode::foreign_owner, path, "owned by uid " + str(st.st_uid) + ", not by this process (uid " +
+    fail_open(ErrorCode::foreign_owner, path, "owned by uid " + str(st.st_uid) + ", not by this process (uid " +
                                              str(::geteuid()) + "); set OpenOptions::allow_other_owner to accept it");
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < sizeof(layout::Identity)) {
-    fail(ErrorCode::not_a_queue, path, "only " + str(file_size) + " bytes: too short for a shmq header");
+    fail_open(ErrorCode::not_a_queue, path, "only " + str(file_size) + " bytes: too short for a shmq header");
   }
   std::size_t got = 0;
   auto* into = reinterpret_cast<char*>(&q.identity_);
   while (got < sizeof(layout::Identity)) {
     const ssize_t n = ::pread(q.fd_.get(), into + got, sizeof(layout::Identity) - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(ErrorCode::io, path, "cannot read the header", n < 0 ? errno : EIO);
+    if (n <= 0) fail_open(ErrorCode::io, path, "cannot read the header", n < 0 ? errno : EIO);
     got += static_cast<std::size_t>(n);
   }
   validate_identity(q.identity_, file_size, path);
@@ -143,15 +143,15 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
     struct stat mapped {};
     if (::fstat(mapping.get_mapping_handle().handle, &mapped) != 0 || mapped.st_dev != st.st_dev ||
         mapped.st_ino != st.st_ino) {
-      fail(ErrorCode::io, path, "the file was replaced while it was being opened");
+      fail_open(ErrorCode::io, path, "the file was replaced while it was being opened");
     }
     q.region_ = std::make_unique<bip::mapped_region>(mapping, mode, 0, static_cast<std::size_t>(file_size));
   } catch (const bip::interprocess_exception& e) {
-    fail(ErrorCode::io, path, std::string("cannot map queue file: ") + e.what(), e.get_native_error());
+    fail_open(ErrorCode::io, path, std::string("cannot map queue file: ") + e.what(), e.get_native_error());
   }
   // The mapping must show the identity we validated (the file may have been rewritten meanwhile).
   if (std::memcmp(q.region_->get_address(), &q.identity_, sizeof(layout::Identity)) != 0) {
-    fail(ErrorCode::damaged, path, "header changed while the file was being opened");
+    fail_open(ErrorCode::damaged, path, "header changed while the file was being opened");
   }
   if (access == Access::read_write) prefault_if_in_memory(q, path);
   return q;
@@ -176,13 +176,13 @@ LivePositions read_live_positions(const RingView& view) {
   p.read = h.consumer.position.load(std::memory_order_acquire);
   p.write = h.producer.position.load(std::memory_order_acquire);
   if (p.write % layout::kRecordAlign != 0 || p.read % layout::kRecordAlign != 0 || p.write - p.read > view.capacity) {
-    fail(ErrorCode::damaged, view.path, "impossible positions: read " + str(p.read) + ", write " + str(p.write) +
+    fail_open(ErrorCode::damaged, view.path, "impossible positions: read " + str(p.read) + ", write " + str(p.write) +
                                             ", capacity " + str(view.capacity));
   }
   std::uint64_t at = p.read;
   const std::uint64_t tail = view.capacity - (at & (view.capacity - 1));
   if (tail < sizeof(layout::RecordHeader) && at != p.write) {
-    if (p.write - at < tail) fail(ErrorCode::damaged, view.path, "write position " + str(p.write) + " inside implicit padding");
+    if (p.write - at < tail) fail_open(ErrorCode::damaged, view.path, "write position " + str(p.write) + " inside implicit padding");
     at += tail;
   }
   if (at == p.write) {
