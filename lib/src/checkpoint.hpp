@@ -57,6 +57,7 @@ class PublishedMark {
       const Pair pair{position_.load(std::memory_order_acquire),             // pairs with store()'s release
                       sequence_.load(std::memory_order_acquire)};             // pairs with store()'s release
       if (before % 2 == 0 && version_.load(std::memory_order_acquire) == before) return pair;  // acquire: not hoisted above the values
+      std::this_thread::yield();  // the producer is between its stores (perhaps preempted): let it finish
     }
   }
 
