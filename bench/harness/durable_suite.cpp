@@ -164,6 +164,19 @@ const ThroughputRow* find_row(const std::vector<ThroughputRow>& rows, const std:
   return nullptr;
 }
 
+// The medians (msg/s) of rows `over` and `under` at `size` and their ratio; all 0 unless both ran.
+struct MedianRatio {
+  double over = 0, under = 0, ratio = 0;
+};
+MedianRatio median_ratio(const std::vector<ThroughputRow>& rows, const std::string& over, const std::string& under,
+                         std::size_t size) {
+  const ThroughputRow* a = find_row(rows, over, size);
+  const ThroughputRow* b = find_row(rows, under, size);
+  if (a == nullptr || b == nullptr || b->messages_per_second.median <= 0) return {};
+  return {a->messages_per_second.median, b->messages_per_second.median,
+          a->messages_per_second.median / b->messages_per_second.median};
+}
+
 }  // namespace
 
 DurableResults measure_durable(const Config& config, const std::vector<DiskRow>& disk,
@@ -180,25 +193,14 @@ DurableResults measure_durable(const Config& config, const std::vector<DiskRow>&
 
   out.durable_row = shmq_transport_name(ShmqMode::durable_10ms);
   out.non_durable_row = shmq_transport_name(ShmqMode::busy_poll);
-  const ThroughputRow* durable = find_row(throughput, out.durable_row, kSyncMessageSize);
-  const ThroughputRow* non_durable = find_row(throughput, out.non_durable_row, kSyncMessageSize);
-  if (durable != nullptr && non_durable != nullptr && non_durable->messages_per_second.median > 0) {
-    out.durable_64_messages_per_second = durable->messages_per_second.median;
-    out.non_durable_64_messages_per_second = non_durable->messages_per_second.median;
-    out.durable_to_non_durable = out.durable_64_messages_per_second / out.non_durable_64_messages_per_second;
-  }
+  const MedianRatio durable = median_ratio(throughput, out.durable_row, out.non_durable_row, kSyncMessageSize);
+  out.durable_64_messages_per_second = durable.over;
+  out.non_durable_64_messages_per_second = durable.under;
+  out.durable_to_non_durable = durable.ratio;
   out.checksummed_row = shmq_transport_name(ShmqMode::checksummed);
   for (const std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
-    DurableResults::ChecksumCost cost;
-    cost.size = size;
-    const ThroughputRow* with = find_row(throughput, out.checksummed_row, size);
-    const ThroughputRow* without = find_row(throughput, out.non_durable_row, size);
-    if (with != nullptr && without != nullptr && without->messages_per_second.median > 0) {
-      cost.with = with->messages_per_second.median;
-      cost.without = without->messages_per_second.median;
-      cost.ratio = cost.with / cost.without;
-    }
-    out.checksum_costs.push_back(cost);
+    const MedianRatio cost = median_ratio(throughput, out.checksummed_row, out.non_durable_row, size);
+    out.checksum_costs.push_back({size, cost.over, cost.under, cost.ratio});
   }
   return out;
 }
