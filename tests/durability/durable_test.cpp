@@ -96,6 +96,35 @@ TEST(Durable, WaitDurableCoversTheMessage) {
   EXPECT_THROW(p.wait_durable(seq + 5), Error) << "not sent yet";
 }
 
+// Released records need not reach the disk (recovery starts at the checkpoint's read position):
+// a checkpoint syncs the ring only for records not yet released, and always its slot.
+TEST(Durable, CheckpointSyncsOnlyRecordsNotYetReleased) {
+  TempQueue q("/tmp");
+  Producer p = Producer::create(q.path(), durable());
+  Consumer c = Consumer::open(q.path());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(p.send("released"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.try_receive());
+  c.release();
+  test::FakeSystem fake;  // forwards to the real calls and counts them
+  EXPECT_EQ(p.sync(), 3u);
+  EXPECT_EQ(fake.msync_calls(), 1) << "all released: only the checkpoint slot is synced";
+  ASSERT_TRUE(p.send("waiting"));
+  EXPECT_EQ(p.sync(), 4u);
+  EXPECT_EQ(fake.msync_calls(), 3) << "one unreleased record: the ring, then the slot";
+  EXPECT_EQ(newest(q.path()).read_position, 3u * layout::record_size(8));
+}
+
+// With a background policy the producer also asks for a checkpoint each time half the ring has
+// been published, so the checkpointed read position (below which space is reused) keeps up.
+TEST(Durable, HalfARingPublishedAsksForACheckpoint) {
+  TempQueue q("/tmp");
+  // An interval no test outlives: only the half-ring request can take a checkpoint here.
+  Producer p = Producer::create(q.path(), durable(64 * 1024, {.bytes = 0, .interval = std::chrono::hours(1)}));
+  const std::string m(1000, 'h');
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(p.send(m));  // 40 records of 1016 bytes: past 32 KiB
+  EXPECT_TRUE(eventually([&] { return p.watermarks().durable >= 32; }));
+}
+
 TEST(Durable, SyncOnANonDurableQueueIsAUsageError) {
   TempQueue q;
   Producer p = Producer::create(q.path());

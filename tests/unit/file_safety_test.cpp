@@ -16,6 +16,7 @@
 
 #include "checksum.hpp"
 #include "layout.hpp"
+#include "queue_file.hpp"
 #include "shmq/shmq.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_queue.hpp"
@@ -62,6 +63,40 @@ void expect_refused(const std::filesystem::path& path, ErrorCode code, const std
   if (regular) {
     EXPECT_EQ(read_file(path), before) << "the file was changed";
   }
+}
+
+// Resident size (KiB) of this process's mapping that starts at `address`, from /proc/self/smaps.
+std::uint64_t resident_kib(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto start = reinterpret_cast<std::uintptr_t>(address);
+  bool ours = false;
+  for (std::string line; std::getline(smaps, line);) {
+    const std::size_t dash = line.find('-');
+    const std::size_t space = line.find(' ');
+    if (dash != std::string::npos && dash < space &&
+        line.find_first_not_of("0123456789abcdef-") == space) {  // "start-end perms ...": a new mapping
+      ours = std::stoull(line.substr(0, dash), nullptr, 16) == start;
+    } else if (ours && line.rfind("Rss:", 0) == 0) {
+      return std::stoull(line.substr(4));
+    }
+  }
+  ADD_FAILURE() << "no mapping at " << address << " in /proc/self/smaps";
+  return 0;
+}
+
+// A read-write open of a queue in tmpfs maps every page at once (no page fault on the hot path);
+// a queue on a disk file system is left to fault in (populating it would dirty the whole ring).
+TEST(FileSafety, QueuesInTmpfsArePrefaultedAtOpen) {
+  constexpr std::uint64_t kCapacity = 1 << 20;
+  TempQueue shm;
+  create_queue(shm.path(), {.capacity = kCapacity});
+  detail::QueueFile in_memory = detail::QueueFile::open(shm.path(), detail::Access::read_write, {});
+  EXPECT_GE(resident_kib(in_memory.region_address()), (layout::kHeaderSize + kCapacity) / 1024);
+
+  TempQueue disk("/tmp");
+  create_queue(disk.path(), {.capacity = kCapacity});
+  detail::QueueFile on_disk = detail::QueueFile::open(disk.path(), detail::Access::read_write, {});
+  EXPECT_LT(resident_kib(on_disk.region_address()), kCapacity / 1024 / 2);
 }
 
 TEST(FileSafety, NotAQueueFile) {
