@@ -1,5 +1,7 @@
 #include "diagnostics.hpp"
 
+#include <cstring>
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -34,14 +36,8 @@ int report(const std::exception& e) {
 }
 
 std::string cause_of(const shmq::Error& e) {
-  std::string what = e.what();
-  const std::string prefix = e.path().empty() ? std::string("shmq: ") : e.path().string() + ": ";
-  if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
-  const std::string suffix = std::string(" [") + to_string(e.code()) + "]";
-  if (what.size() >= suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    what.erase(what.size() - suffix.size());
-  }
-  return what;
+  if (e.sys_errno() == 0) return e.cause();
+  return e.cause() + ": " + std::strerror(e.sys_errno());
 }
 
 }  // namespace shmq::tool

@@ -25,7 +25,7 @@ spdlog::logger& log();
 // queue (shmq::ErrorCode::damaged or corrupt), which is kExitDamaged.
 int report(const std::exception& e);
 
-// The cause in a shmq::Error's message, without the "path: " before it and the " [code]" after it.
+// The cause of a shmq::Error with its errno text: its message without the "path: " and the " [code]".
 std::string cause_of(const shmq::Error& e);
 
 }  // namespace shmq::tool

@@ -24,7 +24,7 @@ std::string describe(ErrorCode code, const std::filesystem::path& path, const st
 }  // namespace
 
 Error::Error(ErrorCode code, std::filesystem::path path, const std::string& cause, int sys_errno)
-    : std::runtime_error(describe(code, path, cause, sys_errno)), code_(code), path_(std::move(path)), errno_(sys_errno) {}
+    : std::runtime_error(describe(code, path, cause, sys_errno)), code_(code), path_(std::move(path)), cause_(cause), errno_(sys_errno) {}
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {

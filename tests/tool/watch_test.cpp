@@ -1,6 +1,9 @@
-// `shmq watch` off a terminal: one line per interval; exits on --count, SIGINT, or a removed file.
+// `shmq watch` off a terminal: one line per interval; exits on --count, SIGINT, or a removed or
+// truncated file.
 // Synchronisation is by the tool's output (a line read from the pipe), never by sleeping.
 #include <csignal>
+
+#include <unistd.h>
 
 #include "tool_fixture.hpp"
 
@@ -50,6 +53,21 @@ TEST_F(ToolWatch, StopsWhenTheFileIsRemoved) {
   const ToolRun run = watch.finish();
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path() + ": the queue file was removed or replaced"), std::string::npos) << run.err;
+}
+
+// Truncated in place (same inode, so not "replaced"), the file no longer backs the watcher's
+// mapping: its next read of the header raises SIGBUS, which the tool's guard turns into a message
+// naming the file and exit code 2 instead of a crash.
+TEST_F(ToolWatch, FileTruncatedUnderItIsAnErrorNotACrash) {
+  create();
+  ToolProcess watch({"watch", path(), "--interval", "10"});
+  std::string first;
+  ASSERT_TRUE(watch.read_line(first));  // the file is mapped and has been read once
+  ASSERT_EQ(::truncate(path().c_str(), 0), 0);
+  const ToolRun run = watch.finish();
+  EXPECT_EQ(run.signal, 0) << describe(run);
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_NE(run.err.find(path() + ": the file shrank while it was being read (SIGBUS)"), std::string::npos) << run.err;
 }
 
 }  // namespace

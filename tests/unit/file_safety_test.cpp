@@ -262,7 +262,9 @@ TEST(FileSafety, MissingFile) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::io);
     EXPECT_EQ(e.sys_errno(), ENOENT);
-    EXPECT_NE(std::string(e.what()).find(q.str()), std::string::npos);
+    EXPECT_FALSE(e.cause().empty());
+    // what() is the parts in one line: "<path>: <cause>: <errno text> [<code>]".
+    EXPECT_EQ(std::string(e.what()), q.str() + ": " + e.cause() + ": " + std::strerror(ENOENT) + " [io]");
   }
 }
 

@@ -1,8 +1,8 @@
 // shmq's error model.
 //
 // Cold paths (create, open, attach) and broken invariants throw an exception derived from
-// shmq::Error. Its what() names the file and the cause; path(), code() and sys_errno() give the
-// parts to programs. Flow control on the hot path is never an exception: a full or empty queue, a
+// shmq::Error. Its what() names the file and the cause; path(), cause(), code() and sys_errno()
+// give the parts to programs. Flow control on the hot path is never an exception: a full or empty queue, a
 // timeout or a departed peer is a shmq::Status (see result.hpp).
 #pragma once
 
@@ -32,11 +32,14 @@ class Error : public std::runtime_error {
   Error(ErrorCode code, std::filesystem::path path, const std::string& cause, int sys_errno = 0);
   ErrorCode code() const noexcept { return code_; }
   const std::filesystem::path& path() const noexcept { return path_; }
+  // What went wrong, without the path, the errno text or the code: "not a regular file".
+  const std::string& cause() const noexcept { return cause_; }
   int sys_errno() const noexcept { return errno_; }
 
  private:
   ErrorCode code_;
   std::filesystem::path path_;
+  std::string cause_;
   int errno_;
 };
 
