@@ -75,7 +75,7 @@ Consumer& Consumer::operator=(Consumer&& other) noexcept {
 }
 
 Consumer::~Consumer() {
-  if (impl_) detail::detach_role(impl_->file, Role::consumer);
+  if (impl_ && !impl_->file.is_forked_copy()) detail::detach_role(impl_->file, Role::consumer);  // a fork's copy: the parent owns the role
 }
 
 Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {

@@ -135,6 +135,12 @@ Producer& Producer::operator=(Producer&& other) noexcept {
 
 Producer::~Producer() {
   if (!impl_) return;
+  if (impl_->file.is_forked_copy()) {
+    // The parent owns the role and the ring; its checkpointer's thread and locks exist only there
+    // (joining or destroying them here could hang), so the copy is left behind, not destroyed.
+    (void)impl_->checkpointer.release();
+    return;
+  }
   impl_->publish_and_wake();  // committed messages become visible even if publish() was forgotten
   if (impl_->checkpointer && !impl_->checkpointer->failed()) {
     try {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "checksum.hpp"
+#include "fork_guard.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
 
@@ -50,14 +51,26 @@ FileDescriptor& FileDescriptor::operator=(FileDescriptor&& o) noexcept {
   if (this != &o) {
     reset();
     fd_ = std::exchange(o.fd_, -1);
+    dropped_in_children_ = std::exchange(o.dropped_in_children_, false);
   }
   return *this;
 }
 FileDescriptor::~FileDescriptor() { reset(); }
 void FileDescriptor::reset() noexcept {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) {
+    if (dropped_in_children_) forget_across_fork(fd_);  // before close: the number may be reused at once
+    ::close(fd_);
+  }
   fd_ = -1;
+  dropped_in_children_ = false;
 }
+void FileDescriptor::drop_in_forked_children() {
+  if (fd_ < 0 || dropped_in_children_) return;
+  detail::drop_in_forked_children(fd_);
+  dropped_in_children_ = true;
+}
+
+bool QueueFile::is_forked_copy() const noexcept { return fork_generation() != fork_generation_; }
 
 namespace {
 
@@ -108,6 +121,7 @@ void validate_identity(const layout::Identity& id, std::uint64_t file_size, cons
 QueueFile QueueFile::open(const std::filesystem::path& path, Access access, const OpenOptions& options) {
   QueueFile q;
   q.path_ = path;
+  q.fork_generation_ = fork_generation();
   // O_NONBLOCK: a FIFO planted at the path must not block the open; it is refused below.
   const int flags = (access == Access::read_write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   q.fd_ = FileDescriptor(::open(path.c_str(), flags));
@@ -115,6 +129,7 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
     if (errno == ELOOP) fail_open(ErrorCode::not_a_queue, path, "is a symbolic link (shmq never follows one)");
     fail_open(ErrorCode::io, path, "cannot open queue file", errno);
   }
+  if (access == Access::read_write) q.fd_.drop_in_forked_children();  // roles are locked through it
   struct stat st {};
   if (::fstat(q.fd_.get(), &st) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
   if (!S_ISREG(st.st_mode)) fail_open(ErrorCode::not_a_queue, path, "not a regular file");
@@ -136,10 +151,14 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   }
   validate_identity(q.identity_, file_size, path);
 
-  // Map through Boost.Interprocess. It opens the path again, so make sure it opened our file.
+  // Map through Boost.Interprocess. It opens a name again: /proc/self/fd/N names the file we
+  // checked (a file swapped in at `path` meanwhile, a FIFO say, cannot be opened instead); without
+  // /proc it is the path, and the device and inode check below catches a swap.
   const bip::mode_t mode = access == Access::read_write ? bip::read_write : bip::read_only;
+  const std::string own_name = "/proc/self/fd/" + std::to_string(q.fd_.get());
+  const std::string reopen = ::access(own_name.c_str(), F_OK) == 0 ? own_name : path.string();
   try {
-    bip::file_mapping mapping(path.c_str(), mode);
+    bip::file_mapping mapping(reopen.c_str(), mode);
     struct stat mapped {};
     if (::fstat(mapping.get_mapping_handle().handle, &mapped) != 0 || mapped.st_dev != st.st_dev ||
         mapped.st_ino != st.st_ino) {

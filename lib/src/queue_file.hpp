@@ -19,14 +19,18 @@ class FileDescriptor {
  public:
   FileDescriptor() = default;
   explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  FileDescriptor(FileDescriptor&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), dropped_in_children_(std::exchange(o.dropped_in_children_, false)) {}
   FileDescriptor& operator=(FileDescriptor&& o) noexcept;
   ~FileDescriptor();
   int get() const noexcept { return fd_; }
   void reset() noexcept;
+  // Children of a later fork() get a placeholder instead (fork_guard.hpp): they hold no lock through it.
+  void drop_in_forked_children();
 
  private:
   int fd_ = -1;
+  bool dropped_in_children_ = false;
 };
 
 enum class Access { read_only, read_write };
@@ -53,6 +57,9 @@ class QueueFile {
   std::size_t region_size() const noexcept { return region_->get_size(); }
   void close_fd() noexcept { fd_.reset(); }  // drops every OFD lock taken through it
   const std::filesystem::path& path() const noexcept { return path_; }
+  // True in the child of a fork() after this process opened the file: the copy holds no role
+  // (fork_guard.hpp) and must leave the shared state alone.
+  bool is_forked_copy() const noexcept;
 
  private:
   QueueFile() = default;
@@ -60,6 +67,7 @@ class QueueFile {
   FileDescriptor fd_;
   std::unique_ptr<boost::interprocess::mapped_region> region_;
   layout::Identity identity_{};
+  std::uint64_t fork_generation_ = 0;  // at open
 };
 
 // See shmq::create_queue.

@@ -14,6 +14,10 @@
 // producer waits for room, the consumer for data. poll() releases what it delivered.
 //
 // Threads: a Consumer is used by one thread at a time. Handles are move-only.
+//
+// fork(): a Consumer belongs to the process that opened it. The child of a fork() does not hold its
+// role (its copy of the lock's descriptor is closed in the child), so the parent's death is still
+// seen by the peer; the child must not use the copy, and destroying it there changes nothing.
 #pragma once
 
 #include <chrono>

@@ -1,0 +1,24 @@
+// A Producer or Consumer belongs to the process that opened it; fork() must not hand its role to
+// the child.
+//
+// A role is an OFD lock, held while any descriptor of its open file description exists. O_CLOEXEC
+// closes the descriptor at exec, but a plain fork() gives the child a copy of it, so the child
+// would keep the parent's role alive: a peer would never see the parent's death while the child
+// lives. So in every child of fork() (pthread_atfork) the registered descriptors are swapped for a
+// placeholder, which drops the child's hold and keeps the descriptor number taken, and the fork
+// generation is advanced. A Producer or Consumer whose generation is old is a fork's copy: its
+// destructor touches nothing shared, and it must not be used (open a new one in the child).
+#pragma once
+
+#include <cstdint>
+
+namespace shmq::detail {
+
+// The number of fork()s between the first process and this one (0 in a process never forked).
+std::uint64_t fork_generation() noexcept;
+
+// In children of fork(), replace `fd` by a placeholder until forget_across_fork(fd).
+void drop_in_forked_children(int fd);
+void forget_across_fork(int fd) noexcept;
+
+}  // namespace shmq::detail
