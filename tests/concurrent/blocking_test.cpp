@@ -1,10 +1,12 @@
 // Cross-process ping-pong through blocking receive. A lost wakeup would leave one side asleep:
-// the liveness poll is turned off (a one-hour interval) so that it cannot hide one, and every
-// wait has a generous deadline that fails the test instead of hanging CI.
+// receive() has no deadline and the liveness poll is turned off (a one-hour interval), so nothing
+// can hide one; the test waits for both sides with a generous hang detector that fails it
+// instead of hanging CI.
 #include <cstring>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "layout.hpp"
@@ -15,7 +17,7 @@
 namespace shmq {
 namespace {
 
-constexpr auto kHangDetector = std::chrono::seconds(60);
+constexpr auto kHangDetector = std::chrono::seconds(300);
 
 std::uint32_t read_epoch(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -25,8 +27,8 @@ std::uint32_t read_epoch(const std::filesystem::path& path) {
   return epoch;
 }
 
-// `handoffs` messages cross (half each way). Returns how many times the parent's consumer was
-// woken through the futex.
+// `handoffs` messages cross (half each way) between two child processes that wait in receive()
+// with no deadline. Returns how many times the pinger was woken through the futex.
 std::uint32_t ping_pong(std::uint64_t handoffs, std::chrono::nanoseconds spin) {
   test::TempQueue ping;
   test::TempQueue pong;
@@ -35,53 +37,59 @@ std::uint32_t ping_pong(std::uint64_t handoffs, std::chrono::nanoseconds spin) {
   OpenOptions options;
   options.wait.spin = spin;
   options.wait.liveness_interval = std::chrono::hours(1);
+  const std::uint32_t epoch_before = read_epoch(pong.path());
 
+  // Each side returns 0, or the step at which it went wrong.
   test::ChildProcess echo([&] {
     Consumer in = Consumer::open(ping.path(), options);
     Producer out = Producer::open(pong.path(), options);
     for (std::uint64_t i = 0; i < handoffs / 2; ++i) {
-      Result<Message> m = in.receive_for(kHangDetector);
+      Result<Message> m = in.receive();
       if (!m) return 10;
       std::uint64_t value = 0;
       std::memcpy(&value, m->bytes.data(), sizeof value);
       in.release();
-      if (value != i || !out.send(std::as_bytes(std::span(&value, 1)))) return 11;
+      if (value != i) return 11;
+      if (!out.send(std::as_bytes(std::span(&value, 1)))) return 12;
     }
     return 0;
   });
-
-  Producer out = Producer::open(ping.path(), options);
-  Consumer in = Consumer::open(pong.path(), options);
-  const std::uint32_t epoch_before = read_epoch(pong.path());
-  for (std::uint64_t i = 0; i < handoffs / 2; ++i) {
-    EXPECT_TRUE(out.send(std::as_bytes(std::span(&i, 1))));
-    Result<Message> m = in.receive_for(kHangDetector);
-    if (!m) {
-      ADD_FAILURE() << "round trip " << i << ": " << to_string(m.status()) << " (a lost wakeup?)";
-      break;
+  test::ChildProcess pinger([&] {
+    Producer out = Producer::open(ping.path(), options);
+    Consumer in = Consumer::open(pong.path(), options);
+    for (std::uint64_t i = 0; i < handoffs / 2; ++i) {
+      if (!out.send(std::as_bytes(std::span(&i, 1)))) return 20;
+      Result<Message> m = in.receive();
+      if (!m) return 21;
+      std::uint64_t value = 0;
+      std::memcpy(&value, m->bytes.data(), sizeof value);
+      in.release();
+      if (value != i) return 22;
     }
-    std::uint64_t value = 0;
-    std::memcpy(&value, m->bytes.data(), sizeof value);
-    in.release();
-    if (value != i) {
-      ADD_FAILURE() << "round trip " << i << " echoed " << value;
-      break;
-    }
-  }
-  EXPECT_TRUE(echo.exited_cleanly());
+    return 0;
+  });
+  // A lost wakeup leaves a side asleep for good (no deadline, no liveness poll to rescue it): the
+  // hang detector then kills it and fails the test.
+  const int pinger_status = pinger.wait(kHangDetector);
+  EXPECT_TRUE(WIFEXITED(pinger_status) && WEXITSTATUS(pinger_status) == 0) << "pinger: wait status " << pinger_status;
+  const int echo_status = echo.wait(std::chrono::seconds(30));  // done, or asleep because the pinger was killed
+  EXPECT_TRUE(WIFEXITED(echo_status) && WEXITSTATUS(echo_status) == 0) << "echo: wait status " << echo_status;
   return read_epoch(pong.path()) - epoch_before;
 }
 
-TEST(BlockingPingPong, OneMillionHandoffsWithSpinning) {
-  const std::uint32_t wakes = ping_pong(1'000'000, std::chrono::microseconds(50));
-  std::printf("futex wakes of the parent: %u\n", wakes);
+// Every receive that finds the queue empty parks at once: each handoff is a FUTEX_WAKE and a
+// FUTEX_WAIT, so a million of them run the lost-wakeup window a million times.
+TEST(BlockingPingPong, OneMillionHandoffsParkingEveryTime) {
+  const std::uint64_t handoffs = 1'000'000;
+  const std::uint32_t wakes = ping_pong(handoffs, std::chrono::nanoseconds(0));
+  std::printf("futex wakes of the pinger: %u of %llu receives\n", wakes, static_cast<unsigned long long>(handoffs / 2));
+  EXPECT_GT(wakes, 0u) << "the futex path never ran";
 }
 
-TEST(BlockingPingPong, ParkingOnEveryHandoff) {
-  const std::uint64_t handoffs = 40'000;
-  const std::uint32_t wakes = ping_pong(handoffs, std::chrono::nanoseconds(0));
-  std::printf("futex wakes of the parent: %u of %llu receives\n", wakes, static_cast<unsigned long long>(handoffs / 2));
-  EXPECT_GT(wakes, 0u) << "the futex path never ran";
+// The default path: spin first, park only when the peer is slow.
+TEST(BlockingPingPong, HandoffsWithSpinning) {
+  const std::uint32_t wakes = ping_pong(100'000, std::chrono::microseconds(50));
+  std::printf("futex wakes of the pinger: %u\n", wakes);
 }
 
 }  // namespace
