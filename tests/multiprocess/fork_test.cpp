@@ -1,5 +1,5 @@
 // Library-level multi-process test: a forked child is the producer, this process the consumer.
-// One million messages of random sizes (from 33 bytes to the largest the ring takes), each the
+// Ten million messages of random sizes (from 33 bytes to the largest the ring takes), each the
 // generated payload of shmq-producer (its sequence number and a checksum); the parent checks the
 // order, the size, the content, and that nothing is missing or repeated.
 #include <cstdint>
@@ -18,7 +18,7 @@
 namespace shmq {
 namespace {
 
-constexpr std::uint64_t kMessages = 1'000'000;
+constexpr std::uint64_t kMessages = 10'000'000;
 constexpr std::uint64_t kCapacity = std::uint64_t{1} << 20;
 constexpr std::size_t kLargest = kCapacity - 16;  // the capacity minus one record header (options.hpp)
 // The largest size drawn: up to the whole ring. A message over half the ring that meets the end
@@ -35,7 +35,7 @@ std::size_t draw_size(std::mt19937_64& rng) {
   return 16385 + r % (kLargestDrawn - 16384 + 1);
 }
 
-TEST(ForkedProducer, MillionRandomSizedMessagesArriveInOrderIntact) {
+TEST(ForkedProducer, TenMillionRandomSizedMessagesArriveInOrderIntact) {
   const std::uint64_t seed = test::test_seed();
   std::printf("seed %llu (set SHMQ_TEST_SEED to repeat)\n", static_cast<unsigned long long>(seed));
   test::TempQueue q;
