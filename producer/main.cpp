@@ -73,13 +73,18 @@ class Run {
   Run(const Options& options, spdlog::logger& log) : options_(options), log_(log), progress_(!options.quiet) {}
 
   int operator()() {
+    // Checked before attaching, so a bad --size leaves an existing queue file untouched (with
+    // --create, main() has checked it against --capacity).
+    if (!options_.create && !options_.from_stdin) {
+      const std::size_t largest = shmq::inspect_queue(options_.queue).max_message_size;
+      if (options_.size > largest) {
+        log_.error("--size {} is larger than the largest message queue {} takes ({} bytes)", options_.size,
+                   options_.queue.string(), largest);
+        return kExitUsage;
+      }
+    }
     shmq::Producer producer = open();
     first_sequence_ = producer.next_sequence();
-    if (!options_.from_stdin && options_.size > producer.max_message_size()) {
-      log_.error("--size {} is larger than the largest message queue {} takes ({} bytes)", options_.size,
-                 options_.queue.string(), producer.max_message_size());
-      return kExitUsage;
-    }
     started_ = Clock::now();
     const int rc = options_.from_stdin ? send_stdin(producer) : send_generated(producer);
     producer.publish();
@@ -268,7 +273,7 @@ int main(int argc, char** argv) {
                options.size, kMinPayloadSize);
     return kExitUsage;
   }
-  if (options.create && !options.from_stdin && options.size + 16 > options.capacity) {
+  if (options.create && !options.from_stdin && options.size > shmq::max_message_size(options.capacity)) {
     log->error("--size {} does not fit a queue of --capacity {} (the largest message is the capacity minus 16 bytes)",
                options.size, options.capacity);
     return kExitUsage;

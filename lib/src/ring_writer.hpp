@@ -5,6 +5,7 @@
 // position re-read only when the cached value says the ring is full.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -13,6 +14,11 @@
 #include "ring.hpp"
 
 namespace shmq::detail {
+
+// The largest payload a ring of `capacity` bytes takes: one record filling the whole ring.
+inline std::uint64_t max_message_length(std::uint64_t capacity) noexcept {
+  return std::min<std::uint64_t>(capacity - sizeof(layout::RecordHeader), layout::kMaxLength);
+}
 
 class RingWriter {
  public:
@@ -29,9 +35,7 @@ class RingWriter {
         cached_read_(read_position),
         next_sequence_(next_sequence) {}
 
-  std::uint64_t max_length() const noexcept {
-    return std::min<std::uint64_t>(view_.capacity - sizeof(layout::RecordHeader), layout::kMaxLength);
-  }
+  std::uint64_t max_length() const noexcept { return max_message_length(view_.capacity); }
   std::uint64_t next_sequence() const noexcept { return next_sequence_; }
   std::uint64_t published_position() const noexcept { return published_; }
   bool has_staged() const noexcept { return head_ != published_; }

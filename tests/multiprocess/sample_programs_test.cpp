@@ -324,6 +324,14 @@ TEST_F(SampleProgramsBadArguments, SizeLargerThanTheRingIsRefusedBeforeCreating)
   EXPECT_FALSE(path_exists(q.path()));
 }
 
+TEST_F(SampleProgramsBadArguments, SizeLargerThanAnExistingRingIsRefusedBeforeAttaching) {
+  create_queue(q.path(), {.capacity = 4096});
+  const std::vector<char> before = test::read_file(q.path());
+  expect_failure({kProducer, "--queue", q.str(), "--size", "4081", "--count", "1"}, 2,
+                 "is larger than the largest message queue " + q.str() + " takes (4080 bytes)");
+  EXPECT_EQ(test::read_file(q.path()), before);  // not even the attach fields
+}
+
 TEST(SamplePrograms, HelpExplainsAndExitsZero) {
   for (const std::string& program : {kProducer, kConsumer}) {
     Program p({program, "--help"});

@@ -153,6 +153,7 @@ TEST(Api, MessageLargerThanTheRingIsRefusedWithTheFileName) {
   Consumer c = Consumer::open(q.path());
   EXPECT_EQ(p.max_message_size(), 4096u - 16u);
   const std::string too_big(4096 - 15, 'x');
+  const std::vector<char> before = test::read_file(q.path());
   try {
     (void)p.try_send(too_big);
     FAIL() << "accepted a message larger than the ring";
@@ -161,6 +162,9 @@ TEST(Api, MessageLargerThanTheRingIsRefusedWithTheFileName) {
     EXPECT_EQ(e.path(), q.path());
     EXPECT_NE(std::string(e.what()).find(q.str()), std::string::npos);
   }
+  EXPECT_THROW((void)p.send(too_big), Error);
+  EXPECT_THROW((void)p.reserve(too_big.size()), Error);
+  EXPECT_EQ(test::read_file(q.path()), before) << "a refused message must leave the file unchanged";
   const std::string largest(4096 - 16, 'y');
   ASSERT_TRUE(p.try_send(largest));
   Result<Message> m = c.try_receive();
