@@ -297,4 +297,19 @@ TEST(Api, CreateOptionsAreValidated) {
 }
 
 }  // namespace
+TEST(Api, InspectQueueReadsWithoutAttaching) {
+  TempQueue q;
+  create_queue(q.path(), {.capacity = 8192, .checksums = true});
+  const std::vector<char> before = test::read_file(q.path());
+  const QueueInfo info = inspect_queue(q.path());
+  EXPECT_EQ(info.capacity, 8192u);
+  EXPECT_EQ(info.max_message_size, 8192u - 16u);
+  EXPECT_EQ(info.max_message_size, max_message_size(8192));
+  EXPECT_TRUE(info.checksums);
+  EXPECT_FALSE(info.durable);
+  EXPECT_EQ(test::read_file(q.path()), before);
+  EXPECT_EQ(max_message_size(8), 0u);
+  EXPECT_THROW((void)inspect_queue(q.str() + ".missing"), Error);
+}
+
 }  // namespace shmq
