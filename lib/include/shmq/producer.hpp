@@ -92,6 +92,9 @@ class Producer {
   Result<std::uint64_t> send_for(std::span<const std::byte> message, std::chrono::nanoseconds timeout);
   Result<std::uint64_t> try_send(std::string_view text, Publish publish = Publish::now) { return try_send(as_bytes(text), publish); }
   Result<std::uint64_t> send(std::string_view text) { return send(as_bytes(text)); }
+  Result<std::uint64_t> send_for(std::string_view text, std::chrono::nanoseconds timeout) {
+    return send_for(as_bytes(text), timeout);
+  }
 
   // Sends every message with one publication (waiting for room as send() does; what fits is
   // published before each wait). Returns the sequence number of the first message.
