@@ -42,7 +42,8 @@ constexpr const char* kDescription =
 
 constexpr const char* kFooter =
     "Examples:\n"
-    "  shmq-producer --queue /dev/shm/demo --create --count 1000000 --size 64 &\n"
+    "  shmq create /dev/shm/demo --capacity 4MiB     # first, so the two may start in any order\n"
+    "  shmq-producer --queue /dev/shm/demo --count 1000000 --size 64 &\n"
     "  shmq-consumer --queue /dev/shm/demo --verify --json\n"
     "\n"
     "  shmq-consumer --queue /dev/shm/chat --stdout --follow     # print messages as they come\n"
@@ -99,21 +100,23 @@ class Run {
   Run(const Options& options, spdlog::logger& log) : options_(options), log_(log), progress_(!options.quiet) {}
 
   int operator()() {
-    shmq::OpenOptions open;
-    open.wait.return_on_peer_gone = !options_.follow;
-    shmq::Consumer consumer = shmq::Consumer::open(options_.queue, open);
-    expected_ = consumer.next_sequence();
-    if (options_.to_stdout) std::setvbuf(stdout, nullptr, _IOFBF, std::size_t{1} << 20);
-
-    const End end = receive_all(consumer);
+    End end = End::count;
+    {
+      shmq::OpenOptions open;
+      open.wait.return_on_peer_gone = !options_.follow;
+      shmq::Consumer consumer = shmq::Consumer::open(options_.queue, open);
+      expected_ = consumer.next_sequence();
+      if (options_.to_stdout) std::setvbuf(stdout, nullptr, _IOFBF, std::size_t{1} << 20);
+      end = receive_all(consumer);
+    }  // detached before the summary, so that any log line of it comes first and --json stays last
     progress_.clear();
+    const bool damaged = summary_.gaps + summary_.duplicates + summary_.corrupt > 0;
+    if (damaged && end != End::interrupted) {
+      log_.error("{} gaps, {} duplicates, {} corrupt payloads", summary_.gaps, summary_.duplicates, summary_.corrupt);
+    }
     report(end);
     if (end == End::interrupted) return kExitInterrupted + g_stop_signal;
-    if (summary_.gaps + summary_.duplicates + summary_.corrupt > 0) {
-      log_.error("{} gaps, {} duplicates, {} corrupt payloads", summary_.gaps, summary_.duplicates, summary_.corrupt);
-      return kExitVerifyFailed;
-    }
-    return kExitOk;
+    return damaged ? kExitVerifyFailed : kExitOk;
   }
 
  private:
@@ -126,6 +129,7 @@ class Run {
       // Fast path: take what is there, without waiting.
       const std::size_t got = options_.to_stdout ? take_lines(consumer, want) : consumer.poll(on_message, want);
       if (got > 0) {
+        told_no_producer_ = false;
         summary_.last_at = Clock::now();
         if (summary_.messages >= next_progress) {
           next_progress = summary_.messages + kProgressStride;
@@ -136,6 +140,7 @@ class Run {
       // The queue is empty and we hold no message: wait (bounded, to notice Ctrl-C).
       shmq::Result<shmq::Message> m = consumer.receive_for(kStopCheckInterval);
       if (m) {
+        told_no_producer_ = false;
         account(*m);
         if (options_.to_stdout) {
           write_line(*m);
@@ -145,9 +150,21 @@ class Run {
         summary_.last_at = Clock::now();
       } else if (m.status() == shmq::Status::peer_gone) {
         return End::producer_gone;
+      } else if (options_.follow) {
+        note_producer_presence(consumer);
       }
     }
     return End::count;
+  }
+
+  // --follow: says so when the queue is drained and no producer is attached (once until the next
+  // message arrives).
+  void note_producer_presence(const shmq::Consumer& consumer) {
+    if (told_no_producer_ || consumer.producer_attached()) return;
+    told_no_producer_ = true;
+    progress_.clear();
+    log_.info("no producer attached to {} and the queue is drained: waiting for the next one (--follow)",
+              options_.queue.string());
   }
 
   // --stdout: takes up to `max` available messages, writes their lines, and releases them only
@@ -266,6 +283,7 @@ class Run {
   const Options& options_;
   spdlog::logger& log_;
   ProgressLine progress_;
+  bool told_no_producer_ = false;
   Summary summary_;
   std::uint64_t expected_ = 0;  // the sequence number the next message should have
 };

@@ -40,7 +40,8 @@ constexpr const char* kDescription =
 
 constexpr const char* kFooter =
     "Examples:\n"
-    "  shmq-producer --queue /dev/shm/demo --create --count 1000000 --size 64 &\n"
+    "  shmq create /dev/shm/demo --capacity 4MiB     # first, so the two may start in any order\n"
+    "  shmq-producer --queue /dev/shm/demo --count 1000000 --size 64 &\n"
     "  shmq-consumer --queue /dev/shm/demo --verify\n"
     "\n"
     "  printf 'hello\\nworld\\n' | shmq-producer --queue /dev/shm/chat --create --stdin\n"

@@ -5,12 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target shmq-producer shmq-consumer
+cmake --build --preset release -j "$(nproc)" --target shmq-producer shmq-consumer shmq_tool
 
 queue=/dev/shm/shmq-demo-$$
-trap 'rm -f "$queue"' EXIT
 bin=build/release
-"$bin/producer/shmq-producer" --queue "$queue" --create --capacity 4MiB --count 10000000 --size 64 &
+producer=
+trap '[ -z "$producer" ] || kill "$producer" 2>/dev/null; rm -f "$queue"' EXIT
+# The queue exists before either program starts, so they may start in any order: a consumer
+# waits for a producer that has not attached yet.
+"$bin/tools/shmq" create "$queue" --capacity 4MiB
+"$bin/producer/shmq-producer" --queue "$queue" --count 10000000 --size 64 &
 producer=$!
 "$bin/consumer/shmq-consumer" --queue "$queue" --count 10000000 --verify
 wait "$producer"
+producer=

@@ -4,6 +4,7 @@
 //
 // No sleeps synchronise anything: every wait polls a condition (a file exists, a message
 // arrived, a process exited) under a generous deadline that fails the test instead of hanging.
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "layout.hpp"
 #include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
 #include "shmq_sample/payload.hpp"
@@ -66,8 +68,7 @@ void receive_generated(Consumer& consumer, std::uint64_t& expected) {
 // ---- Bulk transfer ----
 
 TEST(SamplePrograms, TenMillionMessagesVerifiedWithoutGapDuplicateOrCorruption) {
-  // Under sanitizers (SHMQ_TEST_SANITIZER set by their CI runs) the programs are ~10x slower.
-  const std::uint64_t count = std::getenv("SHMQ_TEST_SANITIZER") != nullptr ? 1'000'000 : 10'000'000;
+  const std::uint64_t count = 10'000'000;
   std::printf("moving %llu messages of 40 bytes through a 1 MiB ring\n", static_cast<unsigned long long>(count));
   test::TempQueue q;
   const auto started = std::chrono::steady_clock::now();
@@ -92,6 +93,56 @@ TEST(SamplePrograms, TenMillionMessagesVerifiedWithoutGapDuplicateOrCorruption) 
   std::printf("%.2f s in all; consumer: %s\n", seconds, s.dump().c_str());
 }
 
+// Whether a process has attached as the consumer of `queue` (the counter in its header).
+bool consumer_has_attached(const std::filesystem::path& queue) {
+  std::uint32_t count = 0;
+  std::ifstream in(queue, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offsetof(layout::Header, consumer) + offsetof(layout::RoleLine, attach_count)));
+  in.read(reinterpret_cast<char*>(&count), sizeof count);
+  return in && count > 0;
+}
+
+nlohmann::json expect_clean_summary(const Program& consumer, std::uint64_t messages) {
+  const nlohmann::json s = summary_of(consumer.out());
+  EXPECT_EQ(s.value("messages", 0ULL), messages) << s.dump();
+  EXPECT_EQ(s.value("first_sequence", 1ULL), 0U) << s.dump();
+  EXPECT_EQ(s.value("last_sequence", 0ULL), messages - 1) << s.dump();
+  EXPECT_EQ(s.value("gaps", 1ULL), 0U) << s.dump();
+  EXPECT_EQ(s.value("duplicates", 1ULL), 0U) << s.dump();
+  EXPECT_EQ(s.value("corrupt", 1ULL), 0U) << s.dump();
+  EXPECT_EQ(s.value("end", ""), "count") << s.dump();
+  return s;
+}
+
+TEST(SamplePrograms, ConsumerStartedBeforeItsProducerWaitsForIt) {
+  test::TempQueue q;
+  create_queue(q.path(), {.capacity = 64 * 1024});
+  Program consumer({kConsumer, "--queue", q.str(), "--count", "10000", "--verify", "--json"});
+  ASSERT_TRUE(test::eventually([&] { return consumer_has_attached(q.path()) || !consumer.running(); }));
+  ASSERT_TRUE(consumer.running()) << "a consumer with no producer yet must wait" << consumer.describe();
+  Program producer({kProducer, "--queue", q.str(), "--count", "10000", "--size", "40"});
+  ASSERT_EQ(producer.wait(), 0) << producer.describe();
+  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  expect_clean_summary(consumer, 10000);
+}
+
+// --follow: the consumer outlives a producer that finished and takes the next one's messages.
+TEST(SamplePrograms, FollowWaitsForTheNextProducer) {
+  test::TempQueue q;
+  create_queue(q.path(), {.capacity = 64 * 1024});
+  Program consumer({kConsumer, "--queue", q.str(), "--follow", "--count", "3000", "--verify", "--json"});
+  Program first({kProducer, "--queue", q.str(), "--count", "1000", "--size", "40"});
+  ASSERT_EQ(first.wait(), 0) << first.describe();
+  // It has drained the queue and seen that no producer is attached, and it is still there.
+  const std::string waiting = "no producer attached to " + q.str() + " and the queue is drained: waiting for the next one";
+  ASSERT_TRUE(test::eventually([&] { return consumer.err().find(waiting) != std::string::npos || !consumer.running(); }));
+  ASSERT_TRUE(consumer.running()) << consumer.describe();
+  Program second({kProducer, "--queue", q.str(), "--count", "3000", "--size", "40"});  // continues: 2000 more
+  ASSERT_EQ(second.wait(), 0) << second.describe();
+  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  expect_clean_summary(consumer, 3000);
+}
+
 // ---- Text through --stdin and --stdout ----
 
 TEST(SamplePrograms, StdinLinesComeOutOfStdoutUnchanged) {
@@ -104,9 +155,11 @@ TEST(SamplePrograms, StdinLinesComeOutOfStdoutUnchanged) {
   Program producer({kProducer, "--queue", q.str(), "--create", "--stdin"}, {.stdin_from = input.path()});
   ASSERT_EQ(producer.wait(), 0) << producer.describe();
   // The producer is gone and every line is in the queue: the consumer prints them and stops.
-  Program consumer({kConsumer, "--queue", q.str(), "--stdout", "--json"});
+  // -v: the library's lifecycle lines (attach, detach) go to stderr too, and must come before the JSON.
+  Program consumer({kConsumer, "--queue", q.str(), "--stdout", "--json", "-v"});
   ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
   EXPECT_EQ(consumer.out(), text + "\n");
+  EXPECT_NE(consumer.err().find("consumer detached"), std::string::npos) << consumer.describe();
   const nlohmann::json s = summary_of(consumer.err());  // with --stdout the JSON ends stderr
   EXPECT_EQ(s.value("messages", 0ULL), 5U) << s.dump();
   EXPECT_EQ(s.value("last_sequence", 0ULL), 4U) << s.dump();
