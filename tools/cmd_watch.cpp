@@ -20,6 +20,7 @@
 #include "lag_tracker.hpp"
 #include "queue_snapshot.hpp"
 #include "snapshot_text.hpp"
+#include "terminal_width.hpp"
 #include "units.hpp"
 
 namespace shmq::tool {
@@ -185,7 +186,9 @@ Command add_watch(CLI::App& app) {
               const QueueSnapshot s = take_snapshot(file, DepthFrom::counters);
               tracker.add({s.taken, s.published, s.consumed, s.write, s.read});
               if (tty) {
-                const std::string text = frame(s, tracker, o->interval_ms);
+                const std::string text =
+                    fit_to_width(frame(s, tracker, o->interval_ms), terminal_columns(STDOUT_FILENO));
+                // Every line fits in one row, so the frame took as many rows as it has lines.
                 if (last_lines > 0) std::cout << fmt::format("\x1b[{}F\x1b[J", last_lines);  // back to the frame's top
                 std::cout << text;
                 last_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
