@@ -1,8 +1,11 @@
 // shmq watch PATH [--interval MS] [--count N]: rates, depth and lag, refreshed in place on a
 // terminal, one line per interval otherwise. Read-only; exits cleanly on SIGINT or SIGTERM.
 //
-// Each refresh reads a few words of the header (DepthFrom::counters): its cost does not grow with
-// the depth, so watching never competes with the peers for the ring's cache lines.
+// Each refresh reads a few words of the header and the first live record (DepthFrom::counters): its
+// cost does not grow with the depth, so watching never competes with the peers for the ring's cache
+// lines. A damaged snapshot (impossible positions or sequence words, a bad first record) is shown
+// and ends watch with exit code 1: a monitor must not keep printing numbers that mean nothing, and
+// the exit code is what a supervisor sees.
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -113,6 +116,7 @@ std::string frame(const QueueSnapshot& s, const LagTracker& tracker, long interv
       << fmt::format("durable    {}\n", durable_lag(s))
       << fmt::format("waiting    producer for space: {}, consumer for data: {}\n", s.producer.waiting ? "yes" : "no",
                      s.consumer.waiting ? "yes" : "no");
+  if (s.problem) out << fmt::format("problem    {}\n", *s.problem);
   return out.str();
 }
 
@@ -140,8 +144,13 @@ std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
   } else {
     text += " durable=n/a";
   }
-  text += fmt::format(" producer={} consumer={}\n", liveness(s.producer), liveness(s.consumer));
-  return text;
+  text += fmt::format(" producer={} consumer={}", liveness(s.producer), liveness(s.consumer));
+  if (s.problem) {
+    std::string problem = *s.problem;  // last, quoted: it contains spaces
+    std::replace(problem.begin(), problem.end(), '"', '\'');
+    text += " problem=\"" + problem + '"';
+  }
+  return text + '\n';
 }
 
 // The watched path still names the file we mapped (it was not removed or replaced).
@@ -171,7 +180,9 @@ Command add_watch(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   sub->footer(
       "On a terminal the view is redrawn in place; otherwise one line of key=value fields per interval. "
-      "Depth and rates come from the sequence words of the role lines (constant cost per refresh). The queue "
+      "Depth and rates come from the sequence words of the role lines (constant cost per refresh). Each refresh "
+      "checks the positions, the sequence words and the first live record: on damage watch prints it (a "
+      "problem line, or a problem= field) and exits 1; `shmq verify` checks every record. The queue "
       "stores no timestamps: how long the oldest unconsumed message has waited is bounded from watch's own "
       "samples, to within one interval. Durable queues also show the durable lag: published messages not yet "
       "covered by a checkpoint, and the checkpoint's age.");
@@ -196,6 +207,10 @@ Command add_watch(CLI::App& app) {
                 std::cout << line(s, tracker);
               }
               std::cout.flush();
+              if (s.problem) {
+                log().error("{}: damaged: {}", s.path.string(), *s.problem);
+                return kExitDamaged;
+              }
               if (!still_in_place(file)) {
                 log().error("{}: the queue file was removed or replaced; stopping", file.path().string());
                 return kExitFailed;

@@ -1,5 +1,4 @@
 // `shmq verify`: clean queues pass; damage injected at a known offset is found and named.
-#include <cstring>
 #include <fstream>
 
 #include "tool_fixture.hpp"
@@ -8,12 +7,6 @@ namespace shmq::test {
 namespace {
 
 using ToolVerify = ToolTest;
-
-std::string le64(std::uint64_t v) {
-  std::string s(8, '\0');
-  std::memcpy(s.data(), &v, 8);
-  return s;
-}
 
 TEST_F(ToolVerify, CleanQueue) {
   create(64 * 1024, /*checksums=*/true);

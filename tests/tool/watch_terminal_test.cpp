@@ -1,6 +1,7 @@
 // `shmq watch` on a terminal: each frame is redrawn over the previous one by moving the cursor up,
 // so every line must fit in one row of the terminal, and the cursor must move up exactly the rows
 // the previous frame took. Runs on a pseudo-terminal of a known size; --count ends it (no sleeps).
+#include <cstddef>
 #include <string>
 
 #include "tool_fixture.hpp"
@@ -75,6 +76,19 @@ INSTANTIATE_TEST_SUITE_P(Widths, ToolWatchTerminal, ::testing::Values<unsigned s
                          [](const ::testing::TestParamInfo<unsigned short>& width) {
                            return std::to_string(width.param) + "_columns";
                          });
+
+using ToolWatchTerminalDamage = ToolTest;
+
+// On a terminal too, a damaged snapshot ends watch: the frame shows a problem line, exit code 1.
+TEST_F(ToolWatchTerminalDamage, ShowsTheProblemAndExitsOne) {
+  create();
+  overwrite(offsetof(layout::Header, producer), le64(3 * 64 * 1024 + 8));
+  const ToolRun run = run_tool_on_terminal({"watch", path(), "--interval", "10", "--count", "3"}, 200, 24);
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("\r\nproblem    positions in the header (producer line at file offset 128"), std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.out.find("\x1b["), std::string::npos) << run.out;  // one frame, no redraw
+}
 
 }  // namespace
 }  // namespace shmq::test
