@@ -19,6 +19,20 @@ TEST_F(ToolVerify, CleanQueue) {
   EXPECT_NE(run.out.find("checkpoints  n/a"), std::string::npos) << run.out;
 }
 
+// Without checksums only the record headers can be checked: the records line says so.
+TEST_F(ToolVerify, CleanQueueWithoutChecksumsSaysPayloadsAreNotChecked) {
+  create();
+  Producer producer = Producer::open(path());
+  send(producer, {"one", "two", "three"});
+  const ToolRun run = run_tool({"verify", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("  header       ok: format 1, capacity 64 KiB, checksums off\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  records      ok: 3 messages, sequences 0 to 2; payloads not checked: queue has no "
+                         "checksums\n"),
+            std::string::npos)
+      << run.out;
+}
+
 TEST_F(ToolVerify, EmptyQueueIsClean) {
   create();
   const ToolRun run = run_tool({"verify", path()});
