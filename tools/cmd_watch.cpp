@@ -3,9 +3,10 @@
 //
 // Each refresh reads a few words of the header and the first live record (DepthFrom::counters): its
 // cost does not grow with the depth, so watching never competes with the peers for the ring's cache
-// lines. A damaged snapshot (impossible positions or sequence words, a bad first record) is shown
-// and ends watch with exit code 1: a monitor must not keep printing numbers that mean nothing, and
-// the exit code is what a supervisor sees.
+// lines. A damaged snapshot (impossible positions, a bad first record: what stat reports as a
+// problem) is shown and ends watch with exit code 1: a monitor must not keep printing numbers that
+// mean nothing, and the exit code is what a supervisor sees. Sequence words that cannot be
+// subtracted (not damage: stat and verify count from the records) give no depth, and say why.
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -111,13 +112,19 @@ std::string frame(const QueueSnapshot& s, const LagTracker& tracker, long interv
                      s.published)
       << fmt::format("consumer   {:<15} {:<28} consumed  {}\n", liveness(s.consumer), rate_text(rates, false),
                      s.consumed)
-      << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/false))
+      << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/!s.depth_messages))
       << fmt::format("lag        {}\n", lag_text(s, tracker))
       << fmt::format("durable    {}\n", durable_lag(s))
       << fmt::format("waiting    producer for space: {}, consumer for data: {}\n", s.producer.waiting ? "yes" : "no",
                      s.consumer.waiting ? "yes" : "no");
   if (s.problem) out << fmt::format("problem    {}\n", *s.problem);
   return out.str();
+}
+
+// A field value with spaces, last on the line: in double quotes (none inside).
+std::string quoted(std::string text) {
+  std::replace(text.begin(), text.end(), '"', '\'');
+  return '"' + text + '"';
 }
 
 // The line-per-interval form, for pipes and logs: key=value fields.
@@ -146,9 +153,9 @@ std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
   }
   text += fmt::format(" producer={} consumer={}", liveness(s.producer), liveness(s.consumer));
   if (s.problem) {
-    std::string problem = *s.problem;  // last, quoted: it contains spaces
-    std::replace(problem.begin(), problem.end(), '"', '\'');
-    text += " problem=\"" + problem + '"';
+    text += " problem=" + quoted(*s.problem);
+  } else if (!s.depth_messages) {
+    text += " depth_note=" + quoted(s.depth_note);
   }
   return text + '\n';
 }
@@ -181,8 +188,8 @@ Command add_watch(CLI::App& app) {
   sub->footer(
       "On a terminal the view is redrawn in place; otherwise one line of key=value fields per interval. "
       "Depth and rates come from the sequence words of the role lines (constant cost per refresh). Each refresh "
-      "checks the positions, the sequence words and the first live record: on damage watch prints it (a "
-      "problem line, or a problem= field) and exits 1; `shmq verify` checks every record. The queue "
+      "checks the positions and the first live record: on damage watch prints it (a problem line, or a "
+      "problem= field) and exits 1; `shmq verify` checks every record. The queue "
       "stores no timestamps: how long the oldest unconsumed message has waited is bounded from watch's own "
       "samples, to within one interval. Durable queues also show the durable lag: published messages not yet "
       "covered by a checkpoint, and the checkpoint's age.");
