@@ -126,7 +126,9 @@ int verify(const QueueArgs& args) {
   } else {
     std::cout << fmt::format("  records      ok: {} message{}, sequences {} to {}{}\n", walk.messages,
                              walk.messages == 1 ? "" : "s", walk.first_sequence, walk.next_sequence - 1,
-                             (id.flags & layout::kFlagChecksums) != 0 ? ", checksums verified" : "");
+                             (id.flags & layout::kFlagChecksums) != 0
+                                 ? ", checksums verified"
+                                 : "; payloads not checked: queue has no checksums");
   }
   std::cout << fmt::format("  checkpoints  {}\n", checkpoints.summary);
   if (!detail::used_in_this_boot(h)) {
@@ -154,7 +156,7 @@ Command add_verify(CLI::App& app) {
       "verify", "Check the header and every record of the live region (read-only)");
   add_queue_args(*sub, *o);
   sub->footer("Exit code: 0 clean; 1 damaged (says where: file offset, ring position, sequence, and what); "
-              "2 not a queue file, of another format, or unreadable.");
+              "2 not a queue file, of another format, or unreadable, or no consistent view of a queue in use.");
   return {sub, [o] { return verify(*o); }};
 }
 

@@ -1,8 +1,12 @@
 // shmq watch PATH [--interval MS] [--count N]: rates, depth and lag, refreshed in place on a
 // terminal, one line per interval otherwise. Read-only; exits cleanly on SIGINT or SIGTERM.
 //
-// Each refresh reads a few words of the header (DepthFrom::counters): its cost does not grow with
-// the depth, so watching never competes with the peers for the ring's cache lines.
+// Each refresh reads a few words of the header and the first live record (DepthFrom::counters): its
+// cost does not grow with the depth, so watching never competes with the peers for the ring's cache
+// lines. A damaged snapshot (impossible positions, a bad first record: what stat reports as a
+// problem) is shown and ends watch with exit code 1: a monitor must not keep printing numbers that
+// mean nothing, and the exit code is what a supervisor sees. Sequence words that cannot be
+// subtracted (not damage: stat and verify count from the records) give no depth, and say why.
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -20,6 +24,7 @@
 #include "lag_tracker.hpp"
 #include "queue_snapshot.hpp"
 #include "snapshot_text.hpp"
+#include "terminal_width.hpp"
 #include "units.hpp"
 
 namespace shmq::tool {
@@ -107,12 +112,19 @@ std::string frame(const QueueSnapshot& s, const LagTracker& tracker, long interv
                      s.published)
       << fmt::format("consumer   {:<15} {:<28} consumed  {}\n", liveness(s.consumer), rate_text(rates, false),
                      s.consumed)
-      << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/false))
+      << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/!s.depth_messages))
       << fmt::format("lag        {}\n", lag_text(s, tracker))
       << fmt::format("durable    {}\n", durable_lag(s))
       << fmt::format("waiting    producer for space: {}, consumer for data: {}\n", s.producer.waiting ? "yes" : "no",
                      s.consumer.waiting ? "yes" : "no");
+  if (s.problem) out << fmt::format("problem    {}\n", *s.problem);
   return out.str();
+}
+
+// A field value with spaces, last on the line: in double quotes (none inside).
+std::string quoted(std::string text) {
+  std::replace(text.begin(), text.end(), '"', '\'');
+  return '"' + text + '"';
 }
 
 // The line-per-interval form, for pipes and logs: key=value fields.
@@ -139,8 +151,13 @@ std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
   } else {
     text += " durable=n/a";
   }
-  text += fmt::format(" producer={} consumer={}\n", liveness(s.producer), liveness(s.consumer));
-  return text;
+  text += fmt::format(" producer={} consumer={}", liveness(s.producer), liveness(s.consumer));
+  if (s.problem) {
+    text += " problem=" + quoted(*s.problem);
+  } else if (!s.depth_messages) {
+    text += " depth_note=" + quoted(s.depth_note);
+  }
+  return text + '\n';
 }
 
 // The watched path still names the file we mapped (it was not removed or replaced).
@@ -170,7 +187,9 @@ Command add_watch(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   sub->footer(
       "On a terminal the view is redrawn in place; otherwise one line of key=value fields per interval. "
-      "Depth and rates come from the sequence words of the role lines (constant cost per refresh). The queue "
+      "Depth and rates come from the sequence words of the role lines (constant cost per refresh). Each refresh "
+      "checks the positions and the first live record: on damage watch prints it (a problem line, or a "
+      "problem= field) and exits 1; `shmq verify` checks every record. The queue "
       "stores no timestamps: how long the oldest unconsumed message has waited is bounded from watch's own "
       "samples, to within one interval. Durable queues also show the durable lag: published messages not yet "
       "covered by a checkpoint, and the checkpoint's age.");
@@ -185,7 +204,9 @@ Command add_watch(CLI::App& app) {
               const QueueSnapshot s = take_snapshot(file, DepthFrom::counters);
               tracker.add({s.taken, s.published, s.consumed, s.write, s.read});
               if (tty) {
-                const std::string text = frame(s, tracker, o->interval_ms);
+                const std::string text =
+                    fit_to_width(frame(s, tracker, o->interval_ms), terminal_columns(STDOUT_FILENO));
+                // Every line fits in one row, so the frame took as many rows as it has lines.
                 if (last_lines > 0) std::cout << fmt::format("\x1b[{}F\x1b[J", last_lines);  // back to the frame's top
                 std::cout << text;
                 last_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -193,6 +214,10 @@ Command add_watch(CLI::App& app) {
                 std::cout << line(s, tracker);
               }
               std::cout.flush();
+              if (s.problem) {
+                log().error("{}: damaged: {}", s.path.string(), *s.problem);
+                return kExitDamaged;
+              }
               if (!still_in_place(file)) {
                 log().error("{}: the queue file was removed or replaced; stopping", file.path().string());
                 return kExitFailed;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "checkpoint.hpp"
 #include "diagnostics.hpp"
@@ -30,6 +33,29 @@ RoleSnapshot read_role(const detail::QueueFile& file, detail::Role role) {
   r.waiting = wait.waiting.load(std::memory_order_relaxed) != 0;
   r.attached = detail::role_held_by_other(file.fd(), role, file.path());
   return r;
+}
+
+// watch's check of a snapshot, at a constant cost per refresh (it never walks the whole live region):
+// the positions and the first live record, checked by the walk stat uses, stopped after one record.
+// Empty when nothing is wrong.
+std::optional<std::string> check_live_start(const detail::RingView& view) {
+  const WalkResult w = walk_until_consistent(view, 32, [](const LiveRecord&) { return false; });
+  if (w.end == WalkEnd::damaged) return describe_fault(view, w);
+  return std::nullopt;
+}
+
+// Whether the sequence words (watch's depth) can be subtracted: every message in [consumed,
+// published) is in the ring at once, each record at least record_size(0) bytes. Not damage (stat and
+// verify count from the records; a producer recomputes its word when it attaches), but a depth
+// from such words would mean nothing. The consumer's word is read before the producer's and again
+// now: only when it did not move in between are the two words one instant's, and the bound sure.
+std::optional<std::string> impossible_sequence_words(const detail::RingView& view, const QueueSnapshot& s) {
+  if (view.header->consumer.sequence.load(std::memory_order_relaxed) != s.consumer.sequence) return std::nullopt;
+  const std::uint64_t most = view.capacity / layout::record_size(0);
+  if (s.published >= s.consumed && s.published - s.consumed <= most) return std::nullopt;
+  return "not counted: the sequence words of the role lines say published " + std::to_string(s.published) +
+         ", consumed " + std::to_string(s.consumed) + ", but a ring of " + std::to_string(view.capacity) +
+         " bytes holds at most " + std::to_string(most) + " messages";
 }
 
 }  // namespace
@@ -93,6 +119,17 @@ QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from)
   s.consumed = s.consumer.sequence;
   s.published = s.producer.sequence;
   s.depth_bytes = std::min(s.write - s.read, s.identity.capacity);
+  if (depth_from == DepthFrom::counters) {
+    s.problem = check_live_start(view);
+    if (s.problem) {
+      s.depth_note = "not counted: the live region is damaged";
+      return s;
+    }
+    if (std::optional<std::string> impossible = impossible_sequence_words(view, s)) {
+      s.depth_note = std::move(*impossible);
+      return s;
+    }
+  }
   if (!s.problem && s.published >= s.consumed) s.depth_messages = s.published - s.consumed;
   return s;
 }

@@ -40,7 +40,8 @@ struct DurableSnapshot {
 
 enum class DepthFrom {
   walk,      // count the records between the positions (checks each one; cost grows with the depth)
-  counters,  // subtract the sequence words of the role lines (constant cost; for `watch`)
+  counters,  // subtract the sequence words of the role lines; check only the positions and the
+             // first live record (constant cost; for `watch`)
 };
 
 struct QueueSnapshot {

@@ -84,6 +84,27 @@ INSTANTIATE_TEST_SUITE_P(Inputs, ToolBadInput,
                                            Input::truncated, Input::bad_magic, Input::symlink, Input::directory),
                          [](const ::testing::TestParamInfo<Input>& input) { return std::string(name(input.param)); });
 
+// Where "not a queue file" (2) ends and "a truncated queue" (1) begins: the 128-byte identity
+// block at the start of the file, which records the size the file must have.
+using ToolTruncated = ToolTest;
+
+TEST_F(ToolTruncated, BelowTheIdentityBlockIsNotAQueueAboveItIsDamaged) {
+  for (const auto& [size, exit_code] : {std::pair<std::uint64_t, int>{sizeof(layout::Identity) - 1, 2},
+                                        std::pair<std::uint64_t, int>{sizeof(layout::Identity), 1},
+                                        std::pair<std::uint64_t, int>{kHeader, 1}}) {
+    std::filesystem::remove(path());
+    create();
+    std::filesystem::resize_file(path(), size);
+    for (std::vector<std::string> args : kCommands) {
+      args.push_back(path());
+      const ToolRun run = run_tool(args);
+      SCOPED_TRACE(args.front() + " on " + std::to_string(size) + " bytes");
+      EXPECT_EQ(run.exit_code, exit_code) << describe(run);
+      EXPECT_NE((run.out + run.err).find(path() + ": "), std::string::npos) << describe(run);
+    }
+  }
+}
+
 class ToolReadOnly : public ToolTest {
  protected:
   // With both peers attached and messages in flight (consumed, received-not-released, waiting).

@@ -1,8 +1,10 @@
-// The tool's parts on their own: units, size parsing (CLI11's AsSizeValue), the lag tracker.
+// The tool's parts on their own: units, size parsing (CLI11's AsSizeValue), the lag tracker, fitting
+// text to the terminal.
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
 #include "lag_tracker.hpp"
+#include "terminal_width.hpp"
 #include "units.hpp"
 
 namespace shmq::tool {
@@ -17,6 +19,15 @@ TEST(ToolUnits, FormatSize) {
   EXPECT_EQ(format_size(64 * 1024), "64 KiB");
   EXPECT_EQ(format_size(std::uint64_t{16} << 20), "16 MiB");
   EXPECT_EQ(format_size(std::uint64_t{1} << 40), "1 TiB");
+}
+
+// Each line cut to one column less than the width, never inside a UTF-8 character.
+TEST(ToolTerminalWidth, CutsEachLineOnACharacterBoundary) {
+  EXPECT_EQ(fit_to_width("abcdef\nab\n\nabcdefgh", 5), "abcd\nab\n\nabcd");
+  EXPECT_EQ(fit_to_width("abcd\n", 5), "abcd\n");
+  EXPECT_EQ(fit_to_width("ab\xc3\xa9" "cd\n", 4), "ab\n");        // 'é' would end past the cut: left out whole
+  EXPECT_EQ(fit_to_width("ab\xc3\xa9" "cd\n", 5), "ab\xc3\xa9\n");  // 'é' ends at the cut: kept
+  EXPECT_EQ(fit_to_width("abc\n", 1), "a\n");                      // at least one byte per line
 }
 
 TEST(ToolUnits, SizesOnTheCommandLine) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,13 @@ namespace shmq::test {
 
 inline constexpr std::uint64_t kHeader = layout::kHeaderSize;
 inline std::uint64_t record_size(std::size_t payload) { return layout::record_size(payload); }
+
+// `v` as the 8 little-endian bytes the file stores, for overwrite().
+inline std::string le64(std::uint64_t v) {
+  std::string s(8, '\0');
+  std::memcpy(s.data(), &v, 8);
+  return s;
+}
 
 class ToolTest : public ::testing::Test {
  protected:

@@ -1,5 +1,4 @@
 // `shmq verify`: clean queues pass; damage injected at a known offset is found and named.
-#include <cstring>
 #include <fstream>
 
 #include "tool_fixture.hpp"
@@ -8,12 +7,6 @@ namespace shmq::test {
 namespace {
 
 using ToolVerify = ToolTest;
-
-std::string le64(std::uint64_t v) {
-  std::string s(8, '\0');
-  std::memcpy(s.data(), &v, 8);
-  return s;
-}
 
 TEST_F(ToolVerify, CleanQueue) {
   create(64 * 1024, /*checksums=*/true);
@@ -24,6 +17,20 @@ TEST_F(ToolVerify, CleanQueue) {
   EXPECT_NE(run.out.find(path() + ": clean"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("3 messages, sequences 0 to 2, checksums verified"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("checkpoints  n/a"), std::string::npos) << run.out;
+}
+
+// Without checksums only the record headers can be checked: the records line says so.
+TEST_F(ToolVerify, CleanQueueWithoutChecksumsSaysPayloadsAreNotChecked) {
+  create();
+  Producer producer = Producer::open(path());
+  send(producer, {"one", "two", "three"});
+  const ToolRun run = run_tool({"verify", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("  header       ok: format 1, capacity 64 KiB, checksums off\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  records      ok: 3 messages, sequences 0 to 2; payloads not checked: queue has no "
+                         "checksums\n"),
+            std::string::npos)
+      << run.out;
 }
 
 TEST_F(ToolVerify, EmptyQueueIsClean) {
