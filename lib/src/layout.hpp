@@ -148,6 +148,9 @@ static_assert(offsetof(Header, data_ready) == 384 && offsetof(Header, space_read
 static_assert(offsetof(Header, boot) == 640 && sizeof(BootLine) == kLine && offsetof(BootLine, recoveries) == 16);
 static_assert(offsetof(Header, slot0) == kPageSize && offsetof(Header, slot1) == 2 * kPageSize);
 static_assert(sizeof(Checkpoint) == 64 && offsetof(Checkpoint, checksum) == 56);
+static_assert(offsetof(Checkpoint, write_position) == 8 && offsetof(Checkpoint, write_sequence) == 16 &&
+              offsetof(Checkpoint, read_position) == 24 && offsetof(Checkpoint, unix_ns) == 32 &&
+              offsetof(Checkpoint, instance_id) == 40);
 static_assert(offsetof(Identity, checkpoint_bytes) == 56 && offsetof(Identity, checkpoint_interval_ms) == 64);
 static_assert(sizeof(Header) == kHeaderSize && alignof(Header) <= kPageSize);
 static_assert(sizeof(RecordHeader) == 16 && alignof(RecordHeader) == 8 && offsetof(RecordHeader, sequence) == 8);

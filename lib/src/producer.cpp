@@ -180,6 +180,7 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
       impl->checkpointer =
           std::make_unique<detail::Checkpointer>(view, policy, *last, id.instance_id, live.write, walk.next_sequence());
       std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
+      // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
       impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence(), &reclaim);
     } else {
       impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());

@@ -46,8 +46,10 @@ std::atomic<System*> g_current{&g_real};
 
 }  // namespace
 
+// Acquire pairs with install_system's release: a test's fake is fully built before it is used.
 System& sys() { return *g_current.load(std::memory_order_acquire); }
 System& real_system() { return g_real; }
+// acq_rel: release publishes the replacement to sys(); acquire pairs with the previous install.
 System* install_system(System* replacement) {
   return g_current.exchange(replacement != nullptr ? replacement : &g_real, std::memory_order_acq_rel);
 }
