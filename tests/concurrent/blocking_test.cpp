@@ -17,7 +17,7 @@
 namespace shmq {
 namespace {
 
-constexpr auto kHangDetector = std::chrono::seconds(300);
+constexpr auto kPingPongHangDetector = std::chrono::seconds(300);
 
 std::uint32_t read_epoch(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -70,7 +70,7 @@ std::uint32_t ping_pong(std::uint64_t handoffs, std::chrono::nanoseconds spin) {
   });
   // A lost wakeup leaves a side asleep for good (no deadline, no liveness poll to rescue it): the
   // hang detector then kills it and fails the test.
-  const int pinger_status = pinger.wait(kHangDetector);
+  const int pinger_status = pinger.wait(kPingPongHangDetector);
   EXPECT_TRUE(WIFEXITED(pinger_status) && WEXITSTATUS(pinger_status) == 0) << "pinger: wait status " << pinger_status;
   const int echo_status = echo.wait(std::chrono::seconds(30));  // done, or asleep because the pinger was killed
   EXPECT_TRUE(WIFEXITED(echo_status) && WEXITSTATUS(echo_status) == 0) << "echo: wait status " << echo_status;

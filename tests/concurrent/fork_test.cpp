@@ -15,7 +15,7 @@
 namespace shmq {
 namespace {
 
-constexpr auto kHangDetector = std::chrono::seconds(30);
+constexpr auto kForkHangDetector = std::chrono::seconds(30);
 
 std::string text_of(const Message& m) { return std::string(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()); }
 
@@ -49,13 +49,13 @@ TEST(Fork, TheChildDoesNotKeepADeadParentsRoleAlive) {
   OpenOptions options;
   options.wait.liveness_interval = std::chrono::milliseconds(10);
   Consumer consumer = Consumer::open(q.path(), options);
-  Result<Message> first = consumer.receive_for(kHangDetector);
+  Result<Message> first = consumer.receive_for(kForkHangDetector);
   ASSERT_TRUE(first.ok()) << to_string(first.status());
   EXPECT_EQ(text_of(*first), "before the fork");
   consumer.release();
 
   parent.kill_hard();
-  const Result<Message> end = consumer.receive_for(kHangDetector);
+  const Result<Message> end = consumer.receive_for(kForkHangDetector);
   EXPECT_EQ(end.status(), Status::peer_gone);
   EXPECT_NO_THROW((void)Producer::open(q.path()));  // a restarted producer attaches at once
   EXPECT_EQ(::kill(child, 0), 0) << "the fork's child must still be alive for this test to mean anything";

@@ -20,7 +20,7 @@ namespace {
 constexpr std::uint64_t kNearWrap = ~std::uint64_t{0} - 3 * 65536 + 1 - 7;  // rounded down to 8 below
 
 constexpr std::uint32_t kEpochNearWrap = 0xFFFF'FFFEu;  // two wakes from 2^32
-constexpr auto kHangDetector = std::chrono::seconds(120);
+constexpr auto kThreadsHangDetector = std::chrono::seconds(120);
 
 void start_futex_words_near_wrap(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDWR);
@@ -75,7 +75,7 @@ Epochs run_two_threads(std::uint64_t count, std::chrono::nanoseconds spin, bool 
     for (std::uint64_t seq = 0; seq < count && sender_failure.empty(); ++seq) {
       const std::size_t size = sizes() % 300;
       if (zero_copy) {
-        Result<Reservation> r = producer.reserve_for(size, kHangDetector);
+        Result<Reservation> r = producer.reserve_for(size, kThreadsHangDetector);
         if (!r) {
           sender_failure = "reserve " + std::to_string(seq) + ": " + to_string(r.status());
           break;
@@ -84,7 +84,7 @@ Epochs run_two_threads(std::uint64_t count, std::chrono::nanoseconds spin, bool 
         if (r->commit(seq % 16 == 0 ? Publish::now : Publish::later) != seq) sender_failure = "sequence of " + std::to_string(seq);
       } else {
         fill(buffer.data(), size, seq);
-        Result<std::uint64_t> sent = producer.send_for(std::span(buffer.data(), size), kHangDetector);
+        Result<std::uint64_t> sent = producer.send_for(std::span(buffer.data(), size), kThreadsHangDetector);
         if (!sent) {
           sender_failure = "send " + std::to_string(seq) + ": " + to_string(sent.status());
         } else if (*sent != seq) {
@@ -99,7 +99,7 @@ Epochs run_two_threads(std::uint64_t count, std::chrono::nanoseconds spin, bool 
   std::uint64_t expected = 0;
   std::uint64_t bad = 0;
   while (expected < count) {
-    Result<Message> m = consumer.receive_for(kHangDetector);
+    Result<Message> m = consumer.receive_for(kThreadsHangDetector);
     if (!m) {
       ADD_FAILURE() << "receive " << expected << ": " << to_string(m.status());
       break;
@@ -155,7 +155,7 @@ TEST(TwoThreads, BothFutexWordsWrapPast2To32) {
   for (int round = 0; round < 3; ++round) {
     // The consumer parks on the empty ring; the producer sends once it is parked.
     std::thread receiver([&] {
-      Result<Message> m = consumer.receive_for(kHangDetector);
+      Result<Message> m = consumer.receive_for(kThreadsHangDetector);
       EXPECT_TRUE(m.ok()) << to_string(m.status());
       consumer.release();
     });
@@ -166,7 +166,7 @@ TEST(TwoThreads, BothFutexWordsWrapPast2To32) {
     // The producer parks on the full ring; the consumer makes room once it is parked.
     while (producer.try_send(message).ok()) {
     }
-    std::thread sender([&] { EXPECT_TRUE(producer.send_for(message, kHangDetector).ok()); });
+    std::thread sender([&] { EXPECT_TRUE(producer.send_for(message, kThreadsHangDetector).ok()); });
     while (!parked(q.path(), offsetof(layout::Header, space_ready))) std::this_thread::yield();
     while (consumer.try_receive().ok()) {
     }

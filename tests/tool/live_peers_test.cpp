@@ -1,7 +1,8 @@
-// The read-only subcommands against a queue in use: a child process runs a producer and a consumer
-// flat out through a small ring (so records are overwritten all the time) while the tool inspects
-// it. Whatever the interleaving, the tool must never report damage, and what dump prints must be
-// exactly what was sent. The outcome does not depend on timing; only how many races occur does.
+// The read-only subcommands (verify, stat, watch, dump) against a queue in use: a child process
+// runs a producer and a consumer flat out through a small ring (so records are overwritten all the
+// time) while the tool inspects it. Whatever the interleaving, the tool must never report damage,
+// and what dump prints must be exactly what was sent. The outcome does not depend on timing; only
+// how many races occur does.
 #include <thread>
 
 #include <unistd.h>
@@ -60,6 +61,11 @@ TEST_F(ToolLivePeers, NeverReportsDamageAndDumpsExactlyWhatWasSent) {
     EXPECT_EQ(j["producer"]["attached"], true);
     EXPECT_EQ(j["consumer"]["attached"], true);
     EXPECT_LE(j["depth"]["bytes"].get<std::uint64_t>(), 4096u);
+
+    // Each refresh checks the positions and the first live record: a race is never damage.
+    const ToolRun watch = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
+    EXPECT_EQ(watch.exit_code, 0) << describe(watch);
+    EXPECT_EQ(watch.out.find("problem="), std::string::npos) << watch.out;
 
     const ToolRun dump = run_tool({"dump", "--json", path()});
     ASSERT_EQ(dump.exit_code, 0) << describe(dump);
