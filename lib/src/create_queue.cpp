@@ -96,13 +96,26 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
                                                                      : "a file already exists at the path");
   }
 
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".creating.%016llx", static_cast<unsigned long long>(random_u64()));
-  TemporaryName temp{dir_fd.get(), "." + name + suffix};
-  FileDescriptor fd(::openat(dir_fd.get(), temp.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  // Built as a file with no name (O_TMPFILE) where the file system supports it and /proc lets us
+  // name it at the end, so a crash meanwhile leaves nothing behind; otherwise under a hidden
+  // temporary name, which such a crash leaves (never under the final name).
+  FileDescriptor fd(::openat(dir_fd.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  std::string own_name;
+  if (fd.get() >= 0) {
+    own_name = "/proc/self/fd/" + std::to_string(fd.get());
+    if (::access(own_name.c_str(), F_OK) != 0) {
+      fd.reset();
+      own_name.clear();
+    }
+  }
+  TemporaryName temp{dir_fd.get(), {}, false};
   if (fd.get() < 0) {
-    temp.armed = false;  // nothing was created
-    fail_create(ErrorCode::io, path, "cannot create a file in " + dir.string(), errno);
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, ".creating.%016llx", static_cast<unsigned long long>(random_u64()));
+    temp.name = "." + name + suffix;
+    fd = FileDescriptor(::openat(dir_fd.get(), temp.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.get() < 0) fail_create(ErrorCode::io, path, "cannot create a file in " + dir.string(), errno);
+    temp.armed = true;
   }
 
   const std::uint64_t file_size = layout::kHeaderSize + options.capacity;
@@ -147,7 +160,12 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
 
   SHMQ_FAILPOINT("create.before_rename");
   // Into place, never replacing anything that appeared meanwhile.
-  if (::renameat2(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
+  if (!own_name.empty()) {
+    if (::linkat(AT_FDCWD, own_name.c_str(), dir_fd.get(), name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      if (errno == EEXIST) fail_create(ErrorCode::already_exists, path, "a file already exists at the path");
+      fail_create(ErrorCode::io, path, "cannot link the new queue into place", errno);
+    }
+  } else if (::renameat2(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST) fail_create(ErrorCode::already_exists, path, "a file already exists at the path");
     if (errno != EINVAL && errno != ENOSYS) fail_create(ErrorCode::io, path, "cannot rename the new queue into place", errno);
     // A file system without RENAME_NOREPLACE: link() also refuses to replace.

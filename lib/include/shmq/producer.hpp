@@ -138,10 +138,11 @@ class Producer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Creates a queue file and returns once it is complete: built under a temporary name in the same
-// directory (O_CREAT|O_EXCL|O_NOFOLLOW), fully allocated (a full disk fails here, never later with
-// SIGBUS), given exactly `options.mode`, synced, renamed into place without replacing anything
-// (RENAME_NOREPLACE), and the directory synced. Throws shmq::Error (already_exists when anything,
+// Creates a queue file and returns once it is complete: built with no name (O_TMPFILE) or, where
+// the file system cannot, under a hidden temporary name (O_CREAT|O_EXCL|O_NOFOLLOW) in the same
+// directory, fully allocated (a full disk fails here, never later with SIGBUS), given exactly
+// `options.mode`, synced, named without replacing anything (linkat, RENAME_NOREPLACE), and the
+// directory synced. Throws shmq::Error (already_exists when anything,
 // even a dangling symlink, is at the path; invalid_argument; io).
 void create_queue(const std::filesystem::path& path, const CreateOptions& options = {});
 
