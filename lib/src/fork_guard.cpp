@@ -69,10 +69,11 @@ void drop_in_forked_children(int fd) {
   r.fds.push_back(fd);
 }
 
-void forget_across_fork(int fd) noexcept {
+void close_dropped(int fd) noexcept {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);
   r.fds.erase(std::remove(r.fds.begin(), r.fds.end(), fd), r.fds.end());
+  ::close(fd);
 }
 
 }  // namespace shmq::detail

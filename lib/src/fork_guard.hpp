@@ -17,8 +17,9 @@ namespace shmq::detail {
 // The number of fork()s between the first process and this one (0 in a process never forked).
 std::uint64_t fork_generation() noexcept;
 
-// In children of fork(), replace `fd` by a placeholder until forget_across_fork(fd).
+// In children of fork(), replace `fd` by a placeholder until close_dropped(fd) closes it (under
+// the same lock as fork's handlers, so no fork falls between forgetting and closing).
 void drop_in_forked_children(int fd);
-void forget_across_fork(int fd) noexcept;
+void close_dropped(int fd) noexcept;
 
 }  // namespace shmq::detail

@@ -58,8 +58,11 @@ FileDescriptor& FileDescriptor::operator=(FileDescriptor&& o) noexcept {
 FileDescriptor::~FileDescriptor() { reset(); }
 void FileDescriptor::reset() noexcept {
   if (fd_ >= 0) {
-    if (dropped_in_children_) forget_across_fork(fd_);  // before close: the number may be reused at once
-    ::close(fd_);
+    if (dropped_in_children_) {
+      close_dropped(fd_);
+    } else {
+      ::close(fd_);
+    }
   }
   fd_ = -1;
   dropped_in_children_ = false;
