@@ -15,10 +15,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <poll.h>
-#include <pty.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "layout.hpp"
@@ -26,6 +23,7 @@
 #include "shmq/shmq.hpp"
 #include "shmq_sample/payload.hpp"
 #include "support/temp_queue.hpp"
+#include "support/terminal_program.hpp"
 
 namespace shmq {
 namespace {
@@ -150,73 +148,11 @@ TEST(SamplePrograms, FollowWaitsForTheNextProducer) {
 
 // ---- Progress line: on a terminal only ----
 
-// A program whose stdin, stdout and stderr are a new pseudo-terminal; the test reads the master.
-class OnTerminal {
- public:
-  explicit OnTerminal(const std::vector<std::string>& argv) {
-    pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
-    if (pid_ == 0) {
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~OnTerminal() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (master_ >= 0) ::close(master_);
-  }
-  OnTerminal(const OnTerminal&) = delete;
-  OnTerminal& operator=(const OnTerminal&) = delete;
-  bool started() const { return pid_ > 0 && master_ >= 0; }
-  pid_t pid() const { return pid_; }
-
-  // Reads until `needle` has appeared (true) or the terminal closed (false); the hang detector
-  // fails the test instead of waiting for ever.
-  bool read_until(const std::string& needle) {
-    const auto until = std::chrono::steady_clock::now() + test::kHangDetector;
-    while (output_.find(needle) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > until) {
-        ADD_FAILURE() << "never printed \"" << needle << "\"";
-        return false;
-      }
-      pollfd p{master_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(master_, buf, sizeof buf);
-      if (n <= 0) return false;  // EIO: every copy of the terminal's slave side is closed
-      output_.append(buf, static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  // Reads to the end and returns the exit code.
-  int finish() {
-    read_until(std::string(1, '\0'));  // never printed: reads until the terminal closes
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  int master_ = -1;
-  bool reaped_ = false;
-  std::string output_;
-};
-
 TEST(SamplePrograms, ProgressLinesOnATerminalAndNoneInAFile) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
-  OnTerminal consumer({kConsumer, "--queue", q.str(), "--verify"});
-  ASSERT_TRUE(consumer.started());
-  OnTerminal producer({kProducer, "--queue", q.str(), "--count", kEndless, "--size", "40"});
-  ASSERT_TRUE(producer.started());
+  test::TerminalProgram consumer({kConsumer, "--queue", q.str(), "--verify"});
+  test::TerminalProgram producer({kProducer, "--queue", q.str(), "--count", kEndless, "--size", "40"});
   // A line rewritten in place: a carriage return, the text, and "erase to the end of the line".
   ASSERT_TRUE(producer.read_until("\rshmq-producer: "));
   ASSERT_TRUE(producer.read_until("msg/s\x1b[K"));
