@@ -3,12 +3,13 @@
 # 64-byte messages through a queue in /dev/shm while shmq-consumer receives and verifies them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target shmq-producer shmq-consumer shmq_tool
+scripts/install-deps.sh demo
+# Its own build folder, without tests and benchmarks: the demo needs none of their packages.
+bin=build/demo
+cmake -S . -B "$bin" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHMQ_BUILD_TESTS=OFF -DSHMQ_BUILD_BENCH=OFF >/dev/null
+cmake --build "$bin" -j "$(nproc)" --target shmq-producer shmq-consumer shmq_tool
 
 queue=/dev/shm/shmq-demo-$$
-bin=build/release
 producer=
 trap '[ -z "$producer" ] || kill "$producer" 2>/dev/null; rm -f "$queue"' EXIT
 # The queue exists before either program starts, so they may start in any order: a consumer

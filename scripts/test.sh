@@ -2,11 +2,11 @@
 # The whole test suite: installs what is missing, then for each configuration (release,
 # ASan+UBSan, TSan) builds and runs every test; checks that an installed shmq works from a user's
 # project through find_package(shmq); and fuzzes the queue-file reader for 60 s (clang, ASan+UBSan).
-#   tools/test.sh                       everything
-#   tools/test.sh release asan          some configurations only (release, asan, tsan, fuzz)
+#   scripts/test.sh                       everything
+#   scripts/test.sh release asan          some configurations only (release, asan, tsan, fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
+scripts/install-deps.sh test
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(release asan tsan fuzz)
