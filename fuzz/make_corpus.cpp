@@ -35,7 +35,9 @@ using Bytes = std::vector<char>;
 fs::path g_out;
 int g_counter = 0;
 
-fs::path scratch() { return "/dev/shm/shmq-make-corpus-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter++); }
+fs::path scratch() {
+  return "/dev/shm/shmq-make-corpus-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter++);
+}
 
 Bytes snapshot(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -114,7 +116,8 @@ void wrapped_padding() {
 
 void implicit_padding() {
   const fs::path q = scratch();
-  shmq::Producer p = shmq::Producer::create(q, options(false, kCapacity - 8));  // 8 bytes before the end: no header fits
+  shmq::Producer p =
+      shmq::Producer::create(q, options(false, kCapacity - 8));  // 8 bytes before the end: no header fits
   shmq::Consumer c = shmq::Consumer::open(q);
   for (std::uint64_t i = 0; i < 6; ++i) (void)p.send(text(i, 10 * i));
   (void)c.try_receive();
@@ -189,7 +192,8 @@ void durable_wrapped() {
 
 void durable_wrap64() {
   const fs::path q = scratch();
-  shmq::Producer p = shmq::Producer::create(q, options(true, std::uint64_t{0} - 2 * kCapacity - 8));  // two rings before 2^64, 8 bytes before a lap's end
+  shmq::Producer p = shmq::Producer::create(
+      q, options(true, std::uint64_t{0} - 2 * kCapacity - 8));  // two rings before 2^64, 8 bytes before a lap's end
   shmq::Consumer c = shmq::Consumer::open(q);
   churn(p, c, 22, true);
   for (std::uint64_t i = 0; i < 4; ++i) (void)p.try_send(text(i, 120));

@@ -66,7 +66,9 @@ class FuzzSystem final : public detail::System {
  public:
   int msync(void* address, std::size_t length) override { return detail::real_system().msync(address, length); }
   int fsync(int fd) override { return detail::real_system().fsync(fd); }
-  int fallocate(int fd, off_t offset, off_t length) override { return detail::real_system().fallocate(fd, offset, length); }
+  int fallocate(int fd, off_t offset, off_t length) override {
+    return detail::real_system().fallocate(fd, offset, length);
+  }
   detail::BootId boot_id() override { return boot; }
   detail::BootId boot{};
 };
@@ -202,7 +204,8 @@ void run_on_heap(const std::vector<std::uint8_t>& image, const layout::Identity&
   if (const auto c = detail::newest_checkpoint(*view.header, id)) {
     const detail::Scan durable = detail::scan_records(view, c->read_position, c->write_position, c->write_sequence);
     (void)durable;
-    const detail::Scan tail = detail::scan_records(view, c->write_position, c->read_position + view.capacity, c->write_sequence);
+    const detail::Scan tail =
+        detail::scan_records(view, c->write_position, c->read_position + view.capacity, c->write_sequence);
     g_sink = g_sink + tail.messages;
   }
 

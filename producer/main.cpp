@@ -128,9 +128,10 @@ class Run {
     if (g_stop_signal != 0) return kExitInterrupted + g_stop_signal;
     if (status == shmq::Status::peer_gone) {
       progress_.clear();
-      log_.error("the consumer of {} is gone and the queue is full: stopping (start a consumer, then run this "
-                 "again to continue)",
-                 options_.queue.string());
+      log_.error(
+          "the consumer of {} is gone and the queue is full: stopping (start a consumer, then run this "
+          "again to continue)",
+          options_.queue.string());
       return kExitPeerGone;
     }
     return std::nullopt;  // would_block or timed_out: wait again
@@ -212,10 +213,11 @@ class Run {
     if (options_.quiet || (sent == 0 && rc == kExitOk && !options_.from_stdin)) return;
     if (!options_.from_stdin) bytes_ = sent * options_.size;
     const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
-    std::string range = sent == 0 ? std::string("none")
-                                  : std::to_string(first_sequence_) + ".." + std::to_string(next - 1);
+    std::string range =
+        sent == 0 ? std::string("none") : std::to_string(first_sequence_) + ".." + std::to_string(next - 1);
     std::fprintf(stderr, "shmq-producer: sent %llu messages (sequence %s), %llu bytes in %.3f s",
-                 static_cast<unsigned long long>(sent), range.c_str(), static_cast<unsigned long long>(bytes_), seconds);
+                 static_cast<unsigned long long>(sent), range.c_str(), static_cast<unsigned long long>(bytes_),
+                 seconds);
     if (seconds > 0 && sent > 0) {
       std::fprintf(stderr, ": %smsg/s, %.1f MB/s", human_count(static_cast<double>(sent) / seconds).c_str(),
                    static_cast<double>(bytes_) / 1e6 / seconds);
@@ -235,19 +237,21 @@ class Run {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{std::string("Sends messages into a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription, "shmq-producer"};
+  CLI::App app{std::string("Sends messages into a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription,
+               "shmq-producer"};
   app.footer(kFooter);
   app.get_formatter()->column_width(28);
   app.add_option("--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
-  auto* count = app.add_option("-n,--count", options.count,
-                               "Send generated messages until the queue has received N in all (sequence numbers 0..N-1)")
-                   ->type_name("N");
+  auto* count =
+      app.add_option("-n,--count", options.count,
+                     "Send generated messages until the queue has received N in all (sequence numbers 0..N-1)")
+          ->type_name("N");
   app.add_option("-s,--size", options.size_text, "Bytes per generated message, at least 33 (suffixes KiB, MiB)")
       ->check(size_validator())
       ->type_name("BYTES")
       ->capture_default_str();
-  auto* create = app.add_flag("-c,--create", options.create,
-                              "Create the queue file first (refuses to touch an existing file)");
+  auto* create =
+      app.add_flag("-c,--create", options.create, "Create the queue file first (refuses to touch an existing file)");
   app.add_option("--capacity", options.capacity_text,
                  "With --create: ring size in bytes, a power of two from 4KiB (suffixes KiB, MiB, GiB)")
       ->check(size_validator())
@@ -269,9 +273,10 @@ int main(int argc, char** argv) {
   const auto log = setup_logging("shmq-producer", verbosity(options.quiet, options.verbose));
   // Arguments that can be checked without the queue are checked before it is touched.
   if (!options.from_stdin && options.size < kMinPayloadSize) {
-    log->error("--size {} is too small: a generated message needs at least {} bytes (its sequence number and "
-               "checksum)",
-               options.size, kMinPayloadSize);
+    log->error(
+        "--size {} is too small: a generated message needs at least {} bytes (its sequence number and "
+        "checksum)",
+        options.size, kMinPayloadSize);
     return kExitUsage;
   }
   if (options.create && !options.from_stdin && options.size > shmq::max_message_size(options.capacity)) {

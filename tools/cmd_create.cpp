@@ -25,8 +25,9 @@ Command add_create(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("create", "Create a queue file (exclusively: never replaces anything)");
   sub->add_option("path", o->path, "Where to create it, e.g. /dev/shm/orders")->required();
-  sub->add_option("--capacity", o->capacity,
-                  "Ring size: a power of two from 4KiB to 1TiB, with a unit: 64KiB, 16MiB, 1GiB (K, M, G are 1024-based)")
+  sub->add_option(
+         "--capacity", o->capacity,
+         "Ring size: a power of two from 4KiB to 1TiB, with a unit: 64KiB, 16MiB, 1GiB (K, M, G are 1024-based)")
       ->required()
       ->transform(CLI::AsSizeValue(false));
   sub->add_option("--mode", o->mode, "File mode in octal, applied exactly (the umask does not change it)")
@@ -62,7 +63,8 @@ Command add_create(CLI::App& app) {
             options.durable = o->durable;
             if (o->durable) {
               options.checkpoints.bytes = o->checkpoint_bytes;
-              if (o->checkpoint_interval_ms >= 0) options.checkpoints.interval = std::chrono::milliseconds(o->checkpoint_interval_ms);
+              if (o->checkpoint_interval_ms >= 0)
+                options.checkpoints.interval = std::chrono::milliseconds(o->checkpoint_interval_ms);
             }
             create_queue(o->path, options);
             std::cout << fmt::format("created {}: capacity {} ({} bytes), file {} bytes, mode {:04o}, checksums {}{}\n",

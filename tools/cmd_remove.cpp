@@ -37,7 +37,8 @@ bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == 
 // anything that is not a shmq queue file at all.
 std::string check_is_queue(int fd, std::uint64_t size, const std::filesystem::path& path) {
   layout::Identity id{};
-  if (size < sizeof id) fail(ErrorCode::not_a_queue, path, "only " + std::to_string(size) + " bytes: not a shmq queue file");
+  if (size < sizeof id)
+    fail(ErrorCode::not_a_queue, path, "only " + std::to_string(size) + " bytes: not a shmq queue file");
   std::size_t got = 0;
   while (got < sizeof id) {
     const ssize_t n = ::pread(fd, reinterpret_cast<char*>(&id) + got, sizeof id - got, static_cast<off_t>(got));
@@ -120,8 +121,8 @@ int remove(const RemoveOptions& o) {
   if (::fstat(fd.get(), &st) != 0) fail(ErrorCode::io, path, "cannot stat the queue file", errno);
   if (!S_ISREG(st.st_mode)) fail(ErrorCode::not_a_queue, path, "not a regular file; not removed");
   if (st.st_uid != ::geteuid() && !o.queue.any_owner) {
-    fail(ErrorCode::foreign_owner, path, fmt::format("owned by uid {}, not by you (uid {}); use --any-owner to remove it",
-                                                     st.st_uid, ::geteuid()));
+    fail(ErrorCode::foreign_owner, path,
+         fmt::format("owned by uid {}, not by you (uid {}); use --any-owner to remove it", st.st_uid, ::geteuid()));
   }
   const std::string damage = check_is_queue(fd.get(), static_cast<std::uint64_t>(st.st_size), path);
   if (!damage.empty()) {
@@ -135,8 +136,8 @@ int remove(const RemoveOptions& o) {
 
   std::vector<std::string> attached;
   for (const Role role : {Role::producer, Role::consumer}) {
-    const bool held = can_lock ? !detail::try_take_role(fd.get(), role, path)
-                               : detail::role_held_by_other(fd.get(), role, path);
+    const bool held =
+        can_lock ? !detail::try_take_role(fd.get(), role, path) : detail::role_held_by_other(fd.get(), role, path);
     if (held) attached.push_back(holder(fd.get(), role));
   }
   if (!attached.empty()) {
@@ -146,8 +147,8 @@ int remove(const RemoveOptions& o) {
       log().error("{}: not removed: {}; stop it first, or use --force", path.string(), who);
       return kExitDamaged;
     }
-    log().warn("{}: removing it anyway (--force): {}; it keeps using the deleted file until it detaches",
-               path.string(), who);
+    log().warn("{}: removing it anyway (--force): {}; it keeps using the deleted file until it detaches", path.string(),
+               who);
   }
   unlink_exact(dir_fd.get(), name, st, path);
   ::fsync(dir_fd.get());  // make the removal durable where that means anything (not on tmpfs)

@@ -10,10 +10,11 @@
 namespace shmq::tool {
 
 Command add_repair(CLI::App& app) {
-  auto* sub = app.add_subcommand("repair",
-                                 "Repair a damaged queue: keep the valid records up to the first invalid one, clear the "
-                                 "rest (those messages are lost), write a fresh checkpoint. Refuses while a producer "
-                                 "or consumer is attached.");
+  auto* sub =
+      app.add_subcommand("repair",
+                         "Repair a damaged queue: keep the valid records up to the first invalid one, clear the "
+                         "rest (those messages are lost), write a fresh checkpoint. Refuses while a producer "
+                         "or consumer is attached.");
   auto args = std::make_shared<QueueArgs>();
   add_queue_args(*sub, *args);
   return {sub, [args] {

@@ -37,9 +37,9 @@ nlohmann::ordered_json to_json(const QueueSnapshot& s) {
                     {"unix_ns", s.durable->checkpoint_unix_ns},
                     {"age_s", std::chrono::duration<double>(s.checkpoint_age()).count()}};
     }
-    durable = {{"checkpoint", checkpoint},
-               {"policy",
-                {{"bytes", s.identity.checkpoint_bytes}, {"interval_ms", s.identity.checkpoint_interval_ms}}}};
+    durable = {
+        {"checkpoint", checkpoint},
+        {"policy", {{"bytes", s.identity.checkpoint_bytes}, {"interval_ms", s.identity.checkpoint_interval_ms}}}};
   }
   return {
       {"path", s.path.string()},
@@ -97,8 +97,7 @@ void print_text(const QueueSnapshot& s) {
             << fmt::format("created    {}, instance {:016x}\n", format_utc(id.created_unix_ns), id.instance_id)
             << fmt::format("published  {} messages (write position {})\n", s.published, s.write)
             << fmt::format("consumed   {} messages (read position {})\n", s.consumed, s.read)
-            << fmt::format("depth      {}\n", describe_depth(s))
-            << fmt::format("durable    {}\n", describe_durable(s))
+            << fmt::format("depth      {}\n", describe_depth(s)) << fmt::format("durable    {}\n", describe_durable(s))
             << (s.durable_mode ? fmt::format("policy     checkpoint {}\n", describe_policy(s.identity)) : std::string())
             << (s.recovery_pending ? std::string("recovery   pending: last used in another boot of the machine; the "
                                                  "next producer or consumer to open it recovers it first\n")

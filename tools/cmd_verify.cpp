@@ -1,6 +1,6 @@
 // shmq verify PATH: checks the header, the checkpoint slots of a durable queue, the positions, and
-// every record of the live region (with its checksum where records carry one), read-only. Exit 0 clean, 1 damaged, 2 not a queue file
-// or unreadable.
+// every record of the live region (with its checksum where records carry one), read-only. Exit 0 clean, 1 damaged, 2
+// not a queue file or unreadable.
 #include <cstddef>
 #include <iostream>
 #include <memory>
@@ -45,8 +45,8 @@ CheckpointCheck check_checkpoints(const detail::QueueFile& file, const WalkResul
     const layout::Checkpoint& raw = slot == 0 ? h.slot0 : h.slot1;
     const std::uint64_t counter = __atomic_load_n(&raw.counter, __ATOMIC_RELAXED);
     const std::optional<layout::Checkpoint> c = detail::read_checkpoint_slot(h, slot, id);
-    slots += fmt::format(", slot {} (file offset {}): ", slot, slot == 0 ? offsetof(layout::Header, slot0)
-                                                                       : offsetof(layout::Header, slot1));
+    slots += fmt::format(", slot {} (file offset {}): ", slot,
+                         slot == 0 ? offsetof(layout::Header, slot0) : offsetof(layout::Header, slot1));
     if (c) {
       slots += fmt::format("checkpoint {}", c->counter);
       if (!newest || c->counter > newest->counter) newest = c;
@@ -55,7 +55,8 @@ CheckpointCheck check_checkpoints(const detail::QueueFile& file, const WalkResul
     }
   }
   if (!newest) {
-    return {fmt::format("checkpoint slots: neither holds a valid checkpoint{} (a durable queue always has one)", slots), {}};
+    return {fmt::format("checkpoint slots: neither holds a valid checkpoint{} (a durable queue always has one)", slots),
+            {}};
   }
   if (!producer_attached && detail::used_in_this_boot(h) &&
       static_cast<std::int64_t>(newest->write_position - walk.write) > 0) {
@@ -76,8 +77,9 @@ int verify(const QueueArgs& args) {
     if (e.code() == ErrorCode::damaged) {
       const std::string cause = cause_of(e);
       const bool size = cause.rfind("file is ", 0) == 0;  // the size disagrees with the capacity in the header
-      return damaged(args.path, size ? "file size: " + cause
-                                     : fmt::format("header (file offsets 0-{}): {}", sizeof(layout::Identity) - 1, cause));
+      return damaged(args.path,
+                     size ? "file size: " + cause
+                          : fmt::format("header (file offsets 0-{}): {}", sizeof(layout::Identity) - 1, cause));
     }
     throw;  // not a queue, another format, unreadable: exit 2 with the library's message
   }
@@ -87,14 +89,16 @@ int verify(const QueueArgs& args) {
 
   const WalkResult walk = walk_until_consistent(view, kAttempts);
   if (walk.end == WalkEnd::damaged) {
-    const std::string intact =
-        walk.fault_in_positions ? "" : fmt::format(" ({} message{} before it intact)", walk.messages, walk.messages == 1 ? "" : "s");
+    const std::string intact = walk.fault_in_positions ? ""
+                                                       : fmt::format(" ({} message{} before it intact)", walk.messages,
+                                                                     walk.messages == 1 ? "" : "s");
     return damaged(args.path, describe_fault(view, walk) + intact);
   }
   if (walk.end == WalkEnd::raced) {
-    log().error("{}: could not verify the live region: the consumer released records while they were being read "
-                "({} attempts); the header is intact. Try again when the queue is quieter.",
-                args.path, kAttempts);
+    log().error(
+        "{}: could not verify the live region: the consumer released records while they were being read "
+        "({} attempts); the header is intact. Try again when the queue is quieter.",
+        args.path, kAttempts);
     return kExitFailed;
   }
 
@@ -138,9 +142,10 @@ int verify(const QueueArgs& args) {
   const std::uint64_t producer_sequence = h.producer.sequence.load(std::memory_order_relaxed);
   if (!producer_attached && h.producer.position.load(std::memory_order_acquire) == walk.write &&
       producer_sequence != walk.next_sequence) {
-    std::cout << fmt::format("  note         the producer's sequence word says {}, the records say {} (informative: "
-                             "a producer recomputes it when it attaches)\n",
-                             producer_sequence, walk.next_sequence);
+    std::cout << fmt::format(
+        "  note         the producer's sequence word says {}, the records say {} (informative: "
+        "a producer recomputes it when it attaches)\n",
+        producer_sequence, walk.next_sequence);
   }
   if (producer_attached || consumer_attached) {
     std::cout << "  note         checked while a peer is attached: a snapshot of a moving queue\n";
@@ -152,11 +157,11 @@ int verify(const QueueArgs& args) {
 
 Command add_verify(CLI::App& app) {
   auto o = std::make_shared<QueueArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "verify", "Check the header and every record of the live region (read-only)");
+  CLI::App* sub = app.add_subcommand("verify", "Check the header and every record of the live region (read-only)");
   add_queue_args(*sub, *o);
-  sub->footer("Exit code: 0 clean; 1 damaged (says where: file offset, ring position, sequence, and what); "
-              "2 not a queue file, of another format, or unreadable, or no consistent view of a queue in use.");
+  sub->footer(
+      "Exit code: 0 clean; 1 damaged (says where: file offset, ring position, sequence, and what); "
+      "2 not a queue file, of another format, or unreadable, or no consistent view of a queue in use.");
   return {sub, [o] { return verify(*o); }};
 }
 

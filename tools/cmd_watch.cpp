@@ -113,8 +113,7 @@ std::string frame(const QueueSnapshot& s, const LagTracker& tracker, long interv
       << fmt::format("consumer   {:<15} {:<28} consumed  {}\n", liveness(s.consumer), rate_text(rates, false),
                      s.consumed)
       << fmt::format("depth      {}\n", describe_depth(s, /*with_note=*/!s.depth_messages))
-      << fmt::format("lag        {}\n", lag_text(s, tracker))
-      << fmt::format("durable    {}\n", durable_lag(s))
+      << fmt::format("lag        {}\n", lag_text(s, tracker)) << fmt::format("durable    {}\n", durable_lag(s))
       << fmt::format("waiting    producer for space: {}, consumer for data: {}\n", s.producer.waiting ? "yes" : "no",
                      s.consumer.waiting ? "yes" : "no");
   if (s.problem) out << fmt::format("problem    {}\n", *s.problem);
@@ -131,23 +130,22 @@ std::string quoted(std::string text) {
 std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
   const std::optional<Rates> rates = tracker.rates();
   const std::optional<Lag> lag = tracker.consumer_lag();
-  std::string text = fmt::format(
-      "{} published={} consumed={} depth_messages={} depth_bytes={} fill={:.4f}", format_utc(s.taken_unix_ns),
-      s.published, s.consumed, s.depth_messages ? std::to_string(*s.depth_messages) : "?", s.depth_bytes, s.fill());
+  std::string text = fmt::format("{} published={} consumed={} depth_messages={} depth_bytes={} fill={:.4f}",
+                                 format_utc(s.taken_unix_ns), s.published, s.consumed,
+                                 s.depth_messages ? std::to_string(*s.depth_messages) : "?", s.depth_bytes, s.fill());
   if (rates) {
     text += fmt::format(" in_msgs_per_s={:.0f} in_bytes_per_s={:.0f} out_msgs_per_s={:.0f} out_bytes_per_s={:.0f}",
                         rates->published_per_s, rates->published_bytes_per_s, rates->consumed_per_s,
                         rates->consumed_bytes_per_s);
   }
   if (lag) {
-    text += fmt::format(" lag_min_s={:.3f} lag_max_s={}", std::chrono::duration<double>(lag->at_least).count(),
-                        lag->at_most ? fmt::format("{:.3f}", std::chrono::duration<double>(*lag->at_most).count())
-                                     : std::string("?"));
+    text += fmt::format(
+        " lag_min_s={:.3f} lag_max_s={}", std::chrono::duration<double>(lag->at_least).count(),
+        lag->at_most ? fmt::format("{:.3f}", std::chrono::duration<double>(*lag->at_most).count()) : std::string("?"));
   }
   if (s.durable) {
     text += fmt::format(" durable={} durable_lag_messages={} checkpoint_age_s={:.3f}", s.durable->sequence,
-                        s.durable_lag_messages(),
-                        std::chrono::duration<double>(s.checkpoint_age()).count());
+                        s.durable_lag_messages(), std::chrono::duration<double>(s.checkpoint_age()).count());
   } else {
     text += " durable=n/a";
   }
@@ -162,7 +160,8 @@ std::string line(const QueueSnapshot& s, const LagTracker& tracker) {
 
 // The watched path still names the file we mapped (it was not removed or replaced).
 bool still_in_place(const detail::QueueFile& file) {
-  struct stat ours {}, now {};
+  struct stat ours {
+  }, now{};
   return ::fstat(file.fd(), &ours) == 0 && ::lstat(file.path().c_str(), &now) == 0 && ours.st_dev == now.st_dev &&
          ours.st_ino == now.st_ino;
 }
@@ -176,8 +175,8 @@ Command add_watch(CLI::App& app) {
     long count = 0;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand(
-      "watch", "Live view of a queue: rates, depth, consumer lag (read-only; Ctrl-C to quit)");
+  CLI::App* sub =
+      app.add_subcommand("watch", "Live view of a queue: rates, depth, consumer lag (read-only; Ctrl-C to quit)");
   add_queue_args(*sub, o->queue);
   sub->add_option("--interval", o->interval_ms, "Milliseconds between refreshes")
       ->capture_default_str()

@@ -99,7 +99,6 @@ std::uint64_t file_offset(const detail::RingView& view, std::uint64_t position) 
   return layout::kHeaderSize + (position & (view.capacity - 1));
 }
 
-
 std::string describe_fault(const detail::RingView& view, const WalkResult& result) {
   const std::string& cause = result.fault;
   if (result.fault_in_positions) {

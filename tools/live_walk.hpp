@@ -24,7 +24,7 @@ namespace shmq::tool {
 struct LiveRecord {
   std::span<const std::byte> bytes;  // in the mapping: copy, then check still_unreleased()
   std::uint64_t sequence = 0;
-  std::uint64_t position = 0;        // ring position of the record header
+  std::uint64_t position = 0;  // ring position of the record header
 };
 
 enum class WalkEnd {
@@ -36,7 +36,7 @@ enum class WalkEnd {
 
 struct WalkResult {
   WalkEnd end = WalkEnd::complete;
-  std::uint64_t read = 0;            // positions the walk started from
+  std::uint64_t read = 0;  // positions the walk started from
   std::uint64_t write = 0;
   std::uint64_t first_sequence = 0;  // sequence of the first message at or after `read`
   std::uint64_t messages = 0;        // messages visited
@@ -45,7 +45,7 @@ struct WalkResult {
   // positions themselves are impossible) and what is wrong, in the library's words
   // (without the path, which the caller prints).
   std::uint64_t fault_position = 0;
-  bool fault_in_positions = false;   // the fault is in the header's positions, not in a record
+  bool fault_in_positions = false;  // the fault is in the header's positions, not in a record
   std::string fault;
 };
 

@@ -9,18 +9,20 @@
 
 int main(int argc, char** argv) {
   using namespace shmq::tool;
-  CLI::App app{"shmq: create, inspect, watch, verify, dump and remove shmq queue files.\n"
-               "Every command but create and remove opens the queue read-only and never writes to it.",
-               "shmq"};
+  CLI::App app{
+      "shmq: create, inspect, watch, verify, dump and remove shmq queue files.\n"
+      "Every command but create and remove opens the queue read-only and never writes to it.",
+      "shmq"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the subcommand
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Also log the library's own messages (attach, create, ...)");
   app.set_version_flag("--version", SHMQ_TOOL_VERSION);
-  app.footer("Exit codes: 0 ok; 1 the queue is damaged, or remove refused because a peer is attached;\n"
-             "2 not a queue file, unreadable, or another failure; 64 bad command line.");
-  const std::vector<Command> commands = {add_create(app), add_stat(app),  add_watch(app),
-                                         add_verify(app), add_dump(app), add_remove(app), add_repair(app)};
+  app.footer(
+      "Exit codes: 0 ok; 1 the queue is damaged, or remove refused because a peer is attached;\n"
+      "2 not a queue file, unreadable, or another failure; 64 bad command line.");
+  const std::vector<Command> commands = {add_create(app), add_stat(app),   add_watch(app), add_verify(app),
+                                         add_dump(app),   add_remove(app), add_repair(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -81,7 +81,8 @@ QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from)
   s.file_size = layout::kHeaderSize + s.identity.capacity;
   s.taken = std::chrono::steady_clock::now();
   s.taken_unix_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   // The consumer first: the write position read after it is never behind it.
   s.consumer = read_role(file, detail::Role::consumer);
   s.producer = read_role(file, detail::Role::producer);

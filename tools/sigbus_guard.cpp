@@ -22,8 +22,8 @@ extern "C" void on_sigbus(int) {
 }  // namespace
 
 void install_sigbus_guard(const std::filesystem::path& path) {
-  const std::string text =
-      "shmq: error: " + path.string() + ": the file shrank while it was being read (SIGBUS): truncated by another process?\n";
+  const std::string text = "shmq: error: " + path.string() +
+                           ": the file shrank while it was being read (SIGBUS): truncated by another process?\n";
   g_length = std::min(text.size(), sizeof g_message);
   std::memcpy(g_message, text.data(), g_length);
   struct sigaction action {};

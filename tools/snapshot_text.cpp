@@ -27,9 +27,9 @@ std::string describe_role(const RoleSnapshot& role, const char* waits_for) {
 }
 
 std::string describe_depth(const QueueSnapshot& s, bool with_note) {
-  const std::string messages =
-      s.depth_messages ? fmt::format("{} message{}", *s.depth_messages, *s.depth_messages == 1 ? "" : "s")
-                       : std::string("? messages");
+  const std::string messages = s.depth_messages
+                                   ? fmt::format("{} message{}", *s.depth_messages, *s.depth_messages == 1 ? "" : "s")
+                                   : std::string("? messages");
   std::string text = fmt::format("{}, {} ({} bytes)  {} {:.1f}%", messages, format_size(s.depth_bytes), s.depth_bytes,
                                  fill_bar(s.fill()), 100.0 * s.fill());
   if (with_note && !s.depth_note.empty()) text += " (" + s.depth_note + ")";
@@ -39,8 +39,8 @@ std::string describe_depth(const QueueSnapshot& s, bool with_note) {
 std::string describe_durable(const QueueSnapshot& s) {
   if (!s.durable_mode) return "n/a (not a durable queue)";
   if (!s.durable) return "no valid checkpoint (the next read-write open refuses the file if none is found)";
-  return fmt::format("sequence {} (position {}), checkpoint {} at {}, {} ago", s.durable->sequence,
-                     s.durable->position, s.durable->counter, format_utc(s.durable->checkpoint_unix_ns),
+  return fmt::format("sequence {} (position {}), checkpoint {} at {}, {} ago", s.durable->sequence, s.durable->position,
+                     s.durable->counter, format_utc(s.durable->checkpoint_unix_ns),
                      format_duration(s.checkpoint_age()));
 }
 

@@ -46,9 +46,7 @@ std::string format_message_rate(double per_second) {
   return fmt::format("{:.0f} msg/s", per_second);
 }
 
-std::string format_byte_rate(double bytes_per_second) {
-  return fmt::format("{:.2f} MB/s", bytes_per_second / 1e6);
-}
+std::string format_byte_rate(double bytes_per_second) { return fmt::format("{:.2f} MB/s", bytes_per_second / 1e6); }
 
 std::string fill_bar(double fraction, int width) {
   const double f = std::isfinite(fraction) ? std::clamp(fraction, 0.0, 1.0) : 0.0;

@@ -13,9 +13,9 @@ namespace bench {
 struct Config {
   bool smoke = false;
   std::filesystem::path results_dir = "bench-results";
-  std::filesystem::path disk_dir = ".";     // where the sequential-write reference writes its file
+  std::filesystem::path disk_dir = ".";  // where the sequential-write reference writes its file
   std::filesystem::path queue_dir = "/dev/shm";
-  std::vector<std::string> transports;      // name filters (substring match); empty: all
+  std::vector<std::string> transports;  // name filters (substring match); empty: all
   std::vector<std::string> suites{"throughput", "latency", "idle", "reference", "durable"};
   std::vector<std::size_t> throughput_sizes{8, 64, 1024, 65536};
   std::vector<std::size_t> latency_sizes{8, 64, 1024};
@@ -30,11 +30,11 @@ struct Config {
   double idle_seconds = 10.0;
   std::size_t disk_bytes = std::size_t{256} << 20;
   std::size_t durable_fill_bytes = std::size_t{1} << 30;  // durable suite: the queue a lone producer fills
-  std::uint64_t sync_rounds = 2'000;                       // durable suite: batches each ended by sync()
+  std::uint64_t sync_rounds = 2'000;                      // durable suite: batches each ended by sync()
   int cpus[2] = {0, 1};
   std::chrono::seconds run_timeout{120};
   // Self-test of the sequence check: the throughput producer skips this sequence number.
-  std::uint64_t drop_message = UINT64_MAX;    // a hang detector per process pair, never a measurement
+  std::uint64_t drop_message = UINT64_MAX;  // a hang detector per process pair, never a measurement
 
   void apply_smoke_defaults() {
     repetitions = 2;

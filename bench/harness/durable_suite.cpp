@@ -91,8 +91,7 @@ void measure_fill(const Config& config, DurableResults& out) {
     if (out.fill_status.state != RowState::ok) return;
     out.fill_messages = board->count[0];
     out.fill_seconds = static_cast<double>(std::max<std::uint64_t>(board->end_ns[0] - board->start_ns[0], 1)) / 1e9;
-    out.fill_megabytes_per_second =
-        static_cast<double>(out.fill_messages * kFillMessageSize) / 1e6 / out.fill_seconds;
+    out.fill_megabytes_per_second = static_cast<double>(out.fill_messages * kFillMessageSize) / 1e6 / out.fill_seconds;
   } catch (const std::exception& e) {
     out.fill_status = {RowState::failed, e.what()};
   }
@@ -159,7 +158,8 @@ void measure_sync_latency(const Config& config, DurableResults& out) {
 
 const ThroughputRow* find_row(const std::vector<ThroughputRow>& rows, const std::string& transport, std::size_t size) {
   for (const auto& row : rows) {
-    if (!row.reference && row.transport == transport && row.size == size && row.status.state == RowState::ok) return &row;
+    if (!row.reference && row.transport == transport && row.size == size && row.status.state == RowState::ok)
+      return &row;
   }
   return nullptr;
 }

@@ -71,7 +71,8 @@ RowStatus run_idle_case(const Config& config, Transport& transport, bool consume
       return;
     }
     sleep_seconds(config.idle_seconds);
-    for (std::uint64_t sequence = 0; sequence < fill; ++sequence) expect_sequence(receiver->receive(), kIdleMessageSize, sequence);
+    for (std::uint64_t sequence = 0; sequence < fill; ++sequence)
+      expect_sequence(receiver->receive(), kIdleMessageSize, sequence);
   };
   const PairResult pair = run_pair(config, *board, producer, consumer);
   transport.cleanup();

@@ -61,7 +61,8 @@ LatencyRow measure_latency(const Config& config, Transport& transport, std::size
     auto receiver = transport.open_receiver(0);
     auto sender = transport.open_sender(1);
     b.barrier.arrive();
-    const std::uint64_t total = config.warmup_round_trips + config.round_trips * static_cast<std::uint64_t>(repetitions);
+    const std::uint64_t total =
+        config.warmup_round_trips + config.round_trips * static_cast<std::uint64_t>(repetitions);
     for (std::uint64_t sequence = 0; sequence < total; ++sequence) {
       expect_sequence(receiver->receive(), size, sequence);
       write_sequence(sender->claim(), sequence);

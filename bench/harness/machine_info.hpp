@@ -5,7 +5,7 @@
 
 namespace bench {
 
-std::string cpu_model();     // "model name" from /proc/cpuinfo
+std::string cpu_model();       // "model name" from /proc/cpuinfo
 std::string kernel_release();  // uname -r
 int online_cpus();
 std::string local_time_text(const char* format);  // strftime of now

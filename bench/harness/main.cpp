@@ -21,7 +21,8 @@ namespace {
 
 bool wanted(const std::vector<std::string>& filters, const std::string& name) {
   if (filters.empty()) return true;
-  return std::any_of(filters.begin(), filters.end(), [&](const std::string& f) { return name.find(f) != std::string::npos; });
+  return std::any_of(filters.begin(), filters.end(),
+                     [&](const std::string& f) { return name.find(f) != std::string::npos; });
 }
 
 bool suite_on(const Config& config, const char* suite) {
@@ -52,7 +53,8 @@ class Runner {
     const std::string note = transport.note();
     if (note.empty()) return;
     const std::string line = transport.name() + ": " + note;
-    if (std::find(results_.notes.begin(), results_.notes.end(), line) == results_.notes.end()) results_.notes.push_back(line);
+    if (std::find(results_.notes.begin(), results_.notes.end(), line) == results_.notes.end())
+      results_.notes.push_back(line);
   }
 
   template <class Measure>
@@ -69,8 +71,9 @@ class Runner {
       for (std::size_t size : config_.throughput_sizes) {
         for (auto& t : transports) {
           auto row = with_placement([&] { return measure_throughput(config_, *t, size); });
-          account(row.status, row.pinned, "throughput " + t->name() + " " + std::to_string(size) + " B: " +
-                           (row.status.state == RowState::ok ? si(row.messages_per_second.median) + " msg/s" : ""));
+          account(row.status, row.pinned,
+                  "throughput " + t->name() + " " + std::to_string(size) +
+                      " B: " + (row.status.state == RowState::ok ? si(row.messages_per_second.median) + " msg/s" : ""));
           results_.throughput.push_back(std::move(row));
           keep_note(*t);
         }
@@ -81,8 +84,9 @@ class Runner {
         for (auto& t : transports) {
           if (t->throughput_only()) continue;
           auto row = with_placement([&] { return measure_latency(config_, *t, size); });
-          account(row.status, row.pinned, "latency " + t->name() + " " + std::to_string(size) + " B: " +
-                           (row.status.state == RowState::ok ? "p50 " + si(row.p50_ns) + " ns" : ""));
+          account(row.status, row.pinned,
+                  "latency " + t->name() + " " + std::to_string(size) +
+                      " B: " + (row.status.state == RowState::ok ? "p50 " + si(row.p50_ns) + " ns" : ""));
           results_.latency.push_back(std::move(row));
           keep_note(*t);
         }
@@ -106,11 +110,12 @@ class Runner {
       account(row.status, true, "throughput memcpy " + std::to_string(size) + " B");
       results_.throughput.push_back(std::move(row));
     }
-    auto cacheline = with_placement([&] { return measure_cacheline_ping_pong(config_, config_.round_trips, config_.repetitions); });
+    auto cacheline =
+        with_placement([&] { return measure_cacheline_ping_pong(config_, config_.round_trips, config_.repetitions); });
     account(cacheline.status, cacheline.pinned, "latency cache-line ping-pong: p50 " + si(cacheline.p50_ns) + " ns");
     results_.latency.push_back(std::move(cacheline));
-    auto two_lines =
-        with_placement([&] { return measure_index_and_data_ping_pong(config_, config_.round_trips, config_.repetitions); });
+    auto two_lines = with_placement(
+        [&] { return measure_index_and_data_ping_pong(config_, config_.round_trips, config_.repetitions); });
     account(two_lines.status, two_lines.pinned, "latency index + data ping-pong: p50 " + si(two_lines.p50_ns) + " ns");
     results_.latency.push_back(std::move(two_lines));
     auto futex = with_placement([&] { return measure_futex_ping_pong(config_); });
@@ -171,17 +176,20 @@ int main(int argc, char** argv) {
   app.add_option("--suites", config.suites, "throughput,latency,idle,reference,durable")->delimiter(',');
   app.add_option("--sizes", config.throughput_sizes, "throughput payload sizes in bytes (>= 8)")->delimiter(',');
   app.add_option("--latency-sizes", config.latency_sizes, "round-trip payload sizes in bytes (>= 8)")->delimiter(',');
-  app.add_option("--repetitions", config.repetitions, "measured repetitions (median, min, max)")->check(CLI::Range(1, 63));
+  app.add_option("--repetitions", config.repetitions, "measured repetitions (median, min, max)")
+      ->check(CLI::Range(1, 63));
   app.add_option("--seconds-per-repetition", config.seconds_per_repetition, "throughput repetition length");
   app.add_option("--round-trips", config.round_trips, "round trips per latency repetition");
   app.add_option("--idle-seconds", config.idle_seconds, "how long a process stays blocked in the idle test");
   app.add_option("--ring-bytes", config.ring_bytes, "buffering given to every transport");
-  app.add_option("--disk-dir", config.disk_dir, "directory of the sequential-write reference and of the durable queues");
+  app.add_option("--disk-dir", config.disk_dir,
+                 "directory of the sequential-write reference and of the durable queues");
   app.add_option("--queue-dir", config.queue_dir, "directory of the shmq queue files");
   app.add_option("--disk-bytes", config.disk_bytes, "bytes written by the sequential-write reference");
   app.add_option("--durable-fill-bytes", config.durable_fill_bytes,
                  "durable suite: size of the queue a lone producer fills (1024-byte messages)");
-  app.add_option("--sync-rounds", config.sync_rounds, "durable suite: sync() calls timed, each after a batch of 64-byte messages");
+  app.add_option("--sync-rounds", config.sync_rounds,
+                 "durable suite: sync() calls timed, each after a batch of 64-byte messages");
   app.add_option("--producer-cpu", config.cpus[0], "CPU of the producer / initiator");
   app.add_option("--consumer-cpu", config.cpus[1], "CPU of the consumer / echo");
   app.add_option("--drop-message", config.drop_message,
@@ -217,7 +225,8 @@ int main(int argc, char** argv) {
   results.started_at = local_time_text("%Y-%m-%d %H:%M:%S %z");
   results.smoke = config.smoke;
   if (!cpus_available(config)) {
-    std::fprintf(stderr, "note: CPUs %d and %d are not both available; runs will be unpinned\n", config.cpus[0], config.cpus[1]);
+    std::fprintf(stderr, "note: CPUs %d and %d are not both available; runs will be unpinned\n", config.cpus[0],
+                 config.cpus[1]);
   }
 
   Runner(run_config, results).run(transports);

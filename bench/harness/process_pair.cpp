@@ -57,11 +57,16 @@ void report(RoleReport& role, Outcome outcome, const char* message) noexcept {
 
 int severity(Outcome outcome) noexcept {
   switch (outcome) {
-    case Outcome::ok: return 0;
-    case Outcome::running: return 1;
-    case Outcome::unavailable: return 2;
-    case Outcome::failed: return 3;
-    case Outcome::sequence_error: return 4;
+    case Outcome::ok:
+      return 0;
+    case Outcome::running:
+      return 1;
+    case Outcome::unavailable:
+      return 2;
+    case Outcome::failed:
+      return 3;
+    case Outcome::sequence_error:
+      return 4;
   }
   return 3;
 }

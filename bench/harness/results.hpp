@@ -84,24 +84,24 @@ struct DiskRow {
 // (c) 64-byte durable throughput over non-durable, from the throughput rows of the same run.
 struct DurableResults {
   RowStatus fill_status;
-  std::uint64_t fill_queue_bytes = 0;  // the ring's capacity
-  std::uint64_t fill_messages = 0;     // 1024-byte messages sent until the ring was full
-  double fill_seconds = 0;             // first send to the end of the closing sync()
+  std::uint64_t fill_queue_bytes = 0;    // the ring's capacity
+  std::uint64_t fill_messages = 0;       // 1024-byte messages sent until the ring was full
+  double fill_seconds = 0;               // first send to the end of the closing sync()
   double fill_megabytes_per_second = 0;  // of payload
   double disk_megabytes_per_second = 0;  // the disk reference's median in this run (0: none)
   double fill_to_disk = 0;               // ratio (0: not available)
   bool fill_pinned = true;
 
   RowStatus sync_status;
-  std::uint64_t syncs = 0;             // recorded (after the warm-up)
-  std::size_t sync_batch = 0;          // 64-byte messages sent before each sync()
+  std::uint64_t syncs = 0;     // recorded (after the warm-up)
+  std::size_t sync_batch = 0;  // 64-byte messages sent before each sync()
   double sync_p50_ns = 0, sync_p99_ns = 0, sync_max_ns = 0;
   bool sync_pinned = true;
 
   std::string durable_row, non_durable_row;  // the 64-byte throughput rows compared
   double durable_64_messages_per_second = 0;
   double non_durable_64_messages_per_second = 0;
-  double durable_to_non_durable = 0;     // ratio (0: both rows did not run)
+  double durable_to_non_durable = 0;  // ratio (0: both rows did not run)
 
   // What record checksums cost: the busy-poll row with checksums over the one without.
   struct ChecksumCost {

@@ -52,7 +52,7 @@ struct SharedBoard {
   static constexpr int kMaxRepetitions = 64;
   PairBarrier barrier;
   RoleReport roles[2];
-  std::uint64_t count[kMaxRepetitions] = {};     // messages (or round trips) per repetition
+  std::uint64_t count[kMaxRepetitions] = {};  // messages (or round trips) per repetition
   std::uint64_t start_ns[kMaxRepetitions] = {};
   std::uint64_t end_ns[kMaxRepetitions] = {};
   std::uint64_t p50_ns[kMaxRepetitions] = {};

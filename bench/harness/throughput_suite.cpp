@@ -9,11 +9,15 @@ namespace bench {
 
 RowStatus status_of(const PairResult& pair, bool is_peer) {
   switch (pair.outcome) {
-    case Outcome::ok: return {};
-    case Outcome::unavailable: return {RowState::unavailable, pair.message};
-    case Outcome::sequence_error: return {RowState::failed, pair.message};
+    case Outcome::ok:
+      return {};
+    case Outcome::unavailable:
+      return {RowState::unavailable, pair.message};
+    case Outcome::sequence_error:
+      return {RowState::failed, pair.message};
     case Outcome::running:
-    case Outcome::failed: break;
+    case Outcome::failed:
+      break;
   }
   return {is_peer ? RowState::unavailable : RowState::failed, "failed at run time: " + pair.message};
 }

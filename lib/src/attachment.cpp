@@ -32,14 +32,15 @@ void announce_attach(QueueFile& file, Role role) noexcept {
 void detach_role(QueueFile& file, Role role) noexcept {
   layout::Header& h = file.header();
   role_line(h, role).attached.store(0, std::memory_order_relaxed);
-  file.close_fd();                     // the kernel drops our role lock here
-  wake(wait_line(h, peer_of(role)));   // a parked peer re-checks liveness now instead of at its next interval
+  file.close_fd();                    // the kernel drops our role lock here
+  wake(wait_line(h, peer_of(role)));  // a parked peer re-checks liveness now instead of at its next interval
   logger()->info("{} detached from {}", to_string(role), file.path().string());
 }
 
 bool peer_vacant(const QueueFile& file, Role self) {
   const Role peer = peer_of(self);
-  if (role_line(file.header(), peer).attach_count.load(std::memory_order_relaxed) == 0) return false;  // not started yet
+  if (role_line(file.header(), peer).attach_count.load(std::memory_order_relaxed) == 0)
+    return false;  // not started yet
   return !role_held_by_other(file.fd(), peer, file.path());
 }
 

@@ -21,7 +21,9 @@ void detach_role(QueueFile& file, Role role) noexcept;
 // The peer role is vacant now but was taken at least once (so "gone", not "not yet started").
 bool peer_vacant(const QueueFile& file, Role self);
 
-inline layout::RoleLine& role_line(layout::Header& h, Role role) { return role == Role::producer ? h.producer : h.consumer; }
+inline layout::RoleLine& role_line(layout::Header& h, Role role) {
+  return role == Role::producer ? h.producer : h.consumer;
+}
 // The line a role parks on: the consumer waits for data, the producer for space.
 inline layout::WaitLine& wait_line(layout::Header& h, Role role) {
   return role == Role::producer ? h.space_ready : h.data_ready;

@@ -23,7 +23,8 @@ std::uint64_t slot_checksum(const layout::Checkpoint& c) {
 
 std::uint64_t now_unix_ns() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 }  // namespace
@@ -65,9 +66,13 @@ int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter) {
   return sync_range(&slot_of(header, counter), sizeof(layout::Checkpoint));
 }
 
-Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id,
-                           std::uint64_t published, std::uint64_t next_sequence)
-    : view_(std::move(view)), policy_(policy), instance_id_(instance_id), requested_at_(last.write_position), last_(last) {
+Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last,
+                           std::uint64_t instance_id, std::uint64_t published, std::uint64_t next_sequence)
+    : view_(std::move(view)),
+      policy_(policy),
+      instance_id_(instance_id),
+      requested_at_(last.write_position),
+      last_(last) {
   published_.store(published, next_sequence);
   const bool background = policy_.bytes != 0 || policy_.interval.count() > 0;
   request_every_ = !background          ? ~std::uint64_t{0}
@@ -140,7 +145,8 @@ void Checkpointer::take_checkpoint() {
   const PublishedMark::Pair published = published_.load();
   const std::uint64_t write = published.position;
   std::uint64_t read = h.consumer.position.load(std::memory_order_acquire);  // pairs with RingReader::release
-  if (read % layout::kRecordAlign != 0) return fail("consumer read position " + std::to_string(read) + " is not aligned", 0);
+  if (read % layout::kRecordAlign != 0)
+    return fail("consumer read position " + std::to_string(read) + " is not aligned", 0);
   // The consumer may already be past `write` (we loaded it first); then `write` is a record
   // boundary it has released, which is all a checkpoint needs. Out of range (a broken consumer):
   // the same, as the consumer can release anything anyway.

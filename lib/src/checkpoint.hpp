@@ -42,7 +42,7 @@ class PublishedMark {
  public:
   void store(std::uint64_t position, std::uint64_t sequence) noexcept {
     const std::uint64_t v = version_.load(std::memory_order_relaxed);  // only this thread stores it
-    version_.store(v + 1, std::memory_order_relaxed);  // ordered before the values by their release
+    version_.store(v + 1, std::memory_order_relaxed);                  // ordered before the values by their release
     position_.store(position, std::memory_order_release);  // pairs with load(): the odd version, the records
     sequence_.store(sequence, std::memory_order_release);  // pairs with load(): the odd version
     version_.store(v + 2, std::memory_order_release);      // pairs with load()'s first acquire: the pair
@@ -54,9 +54,10 @@ class PublishedMark {
   Pair load() const noexcept {
     for (;;) {
       const std::uint64_t before = version_.load(std::memory_order_acquire);  // pairs with store()'s last release
-      const Pair pair{position_.load(std::memory_order_acquire),             // pairs with store()'s release
+      const Pair pair{position_.load(std::memory_order_acquire),              // pairs with store()'s release
                       sequence_.load(std::memory_order_acquire)};             // pairs with store()'s release
-      if (before % 2 == 0 && version_.load(std::memory_order_acquire) == before) return pair;  // acquire: not hoisted above the values
+      if (before % 2 == 0 && version_.load(std::memory_order_acquire) == before)
+        return pair;              // acquire: not hoisted above the values
       std::this_thread::yield();  // the producer is between its stores (perhaps preempted): let it finish
     }
   }
@@ -110,13 +111,13 @@ class Checkpointer {
   CheckpointPolicy policy_;
   std::uint64_t instance_id_;
   std::uint64_t request_every_ = 0;  // bytes between requests to the thread (never: no thread)
-  std::uint64_t requested_at_ = 0;  // producer thread only
+  std::uint64_t requested_at_ = 0;   // producer thread only
 
-  std::mutex run_mutex_;            // one checkpoint at a time; guards last_ and error_
+  std::mutex run_mutex_;  // one checkpoint at a time; guards last_ and error_
   layout::Checkpoint last_{};
   std::optional<Error> error_;
   std::atomic<bool> failed_{false};  // set once error_ is (release); read without the lock (acquire)
-  PublishedMark published_;  // the producer's own published position and sequence
+  PublishedMark published_;          // the producer's own published position and sequence
   std::atomic<std::uint64_t> durable_sequence_{0};
   std::atomic<std::uint64_t> durable_read_{0};
 

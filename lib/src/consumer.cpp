@@ -33,7 +33,8 @@ struct Consumer::Impl {
 
   // Reads the next message, waiting until `deadline` (monotonic ns) unless it is 0 (try only).
   Result<Message> receive_until(std::int64_t deadline) {
-    if (broken) [[unlikely]] throw *broken;
+    if (broken) [[unlikely]]
+      throw *broken;
     try {
       Message m;
       for (;;) {
@@ -75,12 +76,14 @@ Consumer& Consumer::operator=(Consumer&& other) noexcept {
 }
 
 Consumer::~Consumer() {
-  if (impl_ && !impl_->file.is_forked_copy()) detail::detach_role(impl_->file, Role::consumer);  // a fork's copy: the parent owns the role
+  if (impl_ && !impl_->file.is_forked_copy())
+    detail::detach_role(impl_->file, Role::consumer);  // a fork's copy: the parent owns the role
 }
 
 Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
-    auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    auto impl =
+        std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
     impl->recovery = detail::recover_if_needed(impl->file);
     detail::take_role(impl->file, Role::consumer);
     // Resume after the last message our predecessor released.
@@ -128,7 +131,8 @@ Watermarks Consumer::watermarks() const noexcept {
   w.published = h.producer.sequence.load(std::memory_order_relaxed);
   w.consumed = h.consumer.sequence.load(std::memory_order_relaxed);
   w.durable_mode = (impl_->file.identity().flags & layout::kFlagDurable) != 0;
-  if (const auto c = detail::newest_checkpoint(h, impl_->file.identity())) w.durable = w.durable_mode ? c->write_sequence : 0;
+  if (const auto c = detail::newest_checkpoint(h, impl_->file.identity()))
+    w.durable = w.durable_mode ? c->write_sequence : 0;
   return w;
 }
 

@@ -26,22 +26,25 @@ namespace shmq {
 namespace detail {
 namespace {
 
-[[noreturn]] void fail_create(ErrorCode code, const std::filesystem::path& path, const std::string& cause, int err = 0) {
+[[noreturn]] void fail_create(ErrorCode code, const std::filesystem::path& path, const std::string& cause,
+                              int err = 0) {
   throw Error(code, path, cause, err);
 }
 
 std::uint64_t random_u64() {
   std::uint64_t v = 0;
   if (::getrandom(&v, sizeof v, 0) != sizeof v) {  // cannot fail for 8 bytes after boot; fall back anyway
-    v = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ (std::uint64_t(::getpid()) << 32);
+    v = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+        (std::uint64_t(::getpid()) << 32);
   }
   return v;
 }
 
 void validate_options(const std::filesystem::path& path, const CreateOptions& o) {
   if (!std::has_single_bit(o.capacity) || o.capacity < layout::kMinCapacity || o.capacity > layout::kMaxCapacity) {
-    fail_create(ErrorCode::invalid_argument, path, "capacity " + std::to_string(o.capacity) + " is not a power of two from " +
-                                                std::to_string(layout::kMinCapacity) + " to " + std::to_string(layout::kMaxCapacity));
+    fail_create(ErrorCode::invalid_argument, path,
+                "capacity " + std::to_string(o.capacity) + " is not a power of two from " +
+                    std::to_string(layout::kMinCapacity) + " to " + std::to_string(layout::kMaxCapacity));
   }
   if ((o.mode & ~mode_t{07777}) != 0) fail_create(ErrorCode::invalid_argument, path, "mode has bits outside 07777");
   if ((o.mode & S_IRUSR) == 0 || (o.mode & S_IWUSR) == 0) {
@@ -66,7 +69,8 @@ void write_all(int fd, const void* data, std::size_t size, off_t offset, const s
 
 void sync_or_fail(int fd, const std::filesystem::path& path, const char* what) {
   const int rc = sync_fd(fd);
-  if (rc == 0 || rc == EINVAL || rc == EROFS) return;  // EINVAL/EROFS: a file system without fsync for this kind of file
+  if (rc == 0 || rc == EINVAL || rc == EROFS)
+    return;  // EINVAL/EROFS: a file system without fsync for this kind of file
   fail_create(ErrorCode::io, path, std::string("cannot sync ") + what, rc);
 }
 
@@ -85,15 +89,17 @@ struct TemporaryName {
 void create_queue_file(const std::filesystem::path& path, const CreateOptions& options) {
   validate_options(path, options);
   const std::string name = path.filename().string();
-  if (name.empty() || name == "." || name == "..") fail_create(ErrorCode::invalid_argument, path, "path does not name a file");
+  if (name.empty() || name == "." || name == "..")
+    fail_create(ErrorCode::invalid_argument, path, "path does not name a file");
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 
   FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0) fail_create(ErrorCode::io, path, "cannot open the directory " + dir.string(), errno);
   struct stat existing {};
   if (::fstatat(dir_fd.get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-    fail_create(ErrorCode::already_exists, path, S_ISLNK(existing.st_mode) ? "a symbolic link already exists at the path"
-                                                                     : "a file already exists at the path");
+    fail_create(
+        ErrorCode::already_exists, path,
+        S_ISLNK(existing.st_mode) ? "a symbolic link already exists at the path" : "a file already exists at the path");
   }
 
   // Built as a file with no name (O_TMPFILE) where the file system supports it and /proc lets us
@@ -113,7 +119,8 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
     char suffix[32];
     std::snprintf(suffix, sizeof suffix, ".creating.%016llx", static_cast<unsigned long long>(random_u64()));
     temp.name = "." + name + suffix;
-    fd = FileDescriptor(::openat(dir_fd.get(), temp.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    fd = FileDescriptor(
+        ::openat(dir_fd.get(), temp.name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) fail_create(ErrorCode::io, path, "cannot create a file in " + dir.string(), errno);
     temp.armed = true;
   }
@@ -137,7 +144,8 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   id.capacity = options.capacity;
   id.initial_position = options.initial_position;
   id.created_unix_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   id.instance_id = random_u64();
   id.checksum = bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8);
   header->producer.position.store(options.initial_position, std::memory_order_relaxed);
@@ -167,7 +175,8 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
     }
   } else if (::renameat2(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST) fail_create(ErrorCode::already_exists, path, "a file already exists at the path");
-    if (errno != EINVAL && errno != ENOSYS) fail_create(ErrorCode::io, path, "cannot rename the new queue into place", errno);
+    if (errno != EINVAL && errno != ENOSYS)
+      fail_create(ErrorCode::io, path, "cannot rename the new queue into place", errno);
     // A file system without RENAME_NOREPLACE: link() also refuses to replace.
     if (::linkat(dir_fd.get(), temp.name.c_str(), dir_fd.get(), name.c_str(), 0) != 0) {
       if (errno == EEXIST) fail_create(ErrorCode::already_exists, path, "a file already exists at the path");

@@ -24,30 +24,48 @@ std::string describe(ErrorCode code, const std::filesystem::path& path, const st
 }  // namespace
 
 Error::Error(ErrorCode code, std::filesystem::path path, const std::string& cause, int sys_errno)
-    : std::runtime_error(describe(code, path, cause, sys_errno)), code_(code), path_(std::move(path)), cause_(cause), errno_(sys_errno) {}
+    : std::runtime_error(describe(code, path, cause, sys_errno)),
+      code_(code),
+      path_(std::move(path)),
+      cause_(cause),
+      errno_(sys_errno) {}
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::invalid_argument: return "invalid_argument";
-    case ErrorCode::io: return "io";
-    case ErrorCode::already_exists: return "already_exists";
-    case ErrorCode::not_a_queue: return "not_a_queue";
-    case ErrorCode::incompatible: return "incompatible";
-    case ErrorCode::damaged: return "damaged";
-    case ErrorCode::foreign_owner: return "foreign_owner";
-    case ErrorCode::role_taken: return "role_taken";
-    case ErrorCode::corrupt: return "corrupt";
-    case ErrorCode::usage: return "usage";
+    case ErrorCode::invalid_argument:
+      return "invalid_argument";
+    case ErrorCode::io:
+      return "io";
+    case ErrorCode::already_exists:
+      return "already_exists";
+    case ErrorCode::not_a_queue:
+      return "not_a_queue";
+    case ErrorCode::incompatible:
+      return "incompatible";
+    case ErrorCode::damaged:
+      return "damaged";
+    case ErrorCode::foreign_owner:
+      return "foreign_owner";
+    case ErrorCode::role_taken:
+      return "role_taken";
+    case ErrorCode::corrupt:
+      return "corrupt";
+    case ErrorCode::usage:
+      return "usage";
   }
   return "unknown";
 }
 
 const char* to_string(Status status) noexcept {
   switch (status) {
-    case Status::ok: return "ok";
-    case Status::would_block: return "would_block";
-    case Status::timed_out: return "timed_out";
-    case Status::peer_gone: return "peer_gone";
+    case Status::ok:
+      return "ok";
+    case Status::would_block:
+      return "would_block";
+    case Status::timed_out:
+      return "timed_out";
+    case Status::peer_gone:
+      return "peer_gone";
   }
   return "unknown";
 }

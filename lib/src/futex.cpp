@@ -16,13 +16,16 @@ std::uint32_t* address_of(std::atomic<std::uint32_t>& word) { return reinterpret
 
 FutexResult futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* deadline) noexcept {
   // FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC (no FUTEX_CLOCK_REALTIME).
-  const long rc = ::syscall(SYS_futex, address_of(word), FUTEX_WAIT_BITSET, expected, deadline, nullptr,
-                            FUTEX_BITSET_MATCH_ANY);
+  const long rc =
+      ::syscall(SYS_futex, address_of(word), FUTEX_WAIT_BITSET, expected, deadline, nullptr, FUTEX_BITSET_MATCH_ANY);
   if (rc == 0) return FutexResult::woken;
   switch (errno) {
-    case EAGAIN: return FutexResult::value_changed;
-    case ETIMEDOUT: return FutexResult::timed_out;
-    default: return FutexResult::interrupted;  // EINTR; EFAULT/EINVAL cannot happen on a mapped, aligned word
+    case EAGAIN:
+      return FutexResult::value_changed;
+    case ETIMEDOUT:
+      return FutexResult::timed_out;
+    default:
+      return FutexResult::interrupted;  // EINTR; EFAULT/EINVAL cannot happen on a mapped, aligned word
   }
 }
 

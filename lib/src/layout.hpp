@@ -20,7 +20,8 @@ inline constexpr std::uint64_t kMagic = 0x31'30'51'4D'48'53'7F'00;  // "\0\x7fSH
 inline constexpr std::uint32_t kFormatVersion = 1;
 inline constexpr std::size_t kPageSize = 4096;
 inline constexpr std::size_t kLine = 128;  // two 64-byte lines: the adjacent-line prefetcher pairs them
-inline constexpr std::size_t kHeaderSize = 4 * kPageSize;  // page 0: identity + roles; pages 1, 2: checkpoint slots; 3: reserved
+inline constexpr std::size_t kHeaderSize =
+    4 * kPageSize;  // page 0: identity + roles; pages 1, 2: checkpoint slots; 3: reserved
 inline constexpr std::size_t kRecordAlign = 8;
 inline constexpr std::uint64_t kMinCapacity = 4096;
 inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;  // 1 TiB
@@ -38,19 +39,19 @@ inline constexpr off_t kRecoveryLockByte = 2;  // held while a process recovers 
 // Immutable after create. The magic is stored last (release) when the file is built, so a
 // reader that sees the magic sees the rest; the file is renamed into place only after that.
 struct Identity {
-  std::uint64_t magic;            // kMagic
-  std::uint32_t format_version;   // kFormatVersion
-  std::uint32_t layout_id;        // kLayoutId of the binary that created it
-  std::uint32_t header_size;      // kHeaderSize
-  std::uint32_t flags;            // kFlag*
-  std::uint64_t capacity;         // ring bytes, power of two in [kMinCapacity, kMaxCapacity]
-  std::uint64_t initial_position; // position of byte 0 of the first record (8-aligned; 0 unless testing wrap-around)
-  std::uint64_t created_unix_ns;  // informative
-  std::uint64_t instance_id;      // random; tells a re-created file from the one a peer had open
-  std::uint64_t checkpoint_bytes;        // durable default policy: checkpoint after this many bytes (0: off)
+  std::uint64_t magic;             // kMagic
+  std::uint32_t format_version;    // kFormatVersion
+  std::uint32_t layout_id;         // kLayoutId of the binary that created it
+  std::uint32_t header_size;       // kHeaderSize
+  std::uint32_t flags;             // kFlag*
+  std::uint64_t capacity;          // ring bytes, power of two in [kMinCapacity, kMaxCapacity]
+  std::uint64_t initial_position;  // position of byte 0 of the first record (8-aligned; 0 unless testing wrap-around)
+  std::uint64_t created_unix_ns;   // informative
+  std::uint64_t instance_id;       // random; tells a re-created file from the one a peer had open
+  std::uint64_t checkpoint_bytes;  // durable default policy: checkpoint after this many bytes (0: off)
   std::uint32_t checkpoint_interval_ms;  // durable default policy: checkpoint this often (0: off)
   std::uint8_t reserved[52];
-  std::uint64_t checksum;         // XXH3-64 of bytes [8, 120): everything but the magic and itself
+  std::uint64_t checksum;  // XXH3-64 of bytes [8, 120): everything but the magic and itself
 };
 
 // One per role, on its own line pair. `position` is the only field the peer reads on the hot path.
@@ -78,7 +79,7 @@ struct WaitLine {
 // Which boot of the machine last attached to the file. A different boot id at open means the page
 // cache of the file may have been lost (OS crash, power loss, reboot): recovery runs first.
 struct BootLine {
-  std::uint8_t boot_id[16];           // /proc/sys/kernel/random/boot_id of that boot
+  std::uint8_t boot_id[16];               // /proc/sys/kernel/random/boot_id of that boot
   std::atomic<std::uint64_t> recoveries;  // recoveries run on this file (informative)
   std::uint8_t reserved[kLine - 24];
 };
@@ -86,27 +87,27 @@ struct BootLine {
 // A durable checkpoint: everything before write_position was made durable (msync) before this
 // slot was written, and the slot itself was synced after. Slot n % 2 holds checkpoint n.
 struct Checkpoint {
-  std::uint64_t counter;          // 1, 2, 3, ...; 0 = never written
-  std::uint64_t write_position;   // durable end of the published records
-  std::uint64_t write_sequence;   // sequence of the next message after write_position
-  std::uint64_t read_position;    // consumer's released position at the checkpoint
-  std::uint64_t unix_ns;          // when it was taken (informative)
-  std::uint64_t instance_id;      // Identity::instance_id: a slot copied from another file never validates
+  std::uint64_t counter;         // 1, 2, 3, ...; 0 = never written
+  std::uint64_t write_position;  // durable end of the published records
+  std::uint64_t write_sequence;  // sequence of the next message after write_position
+  std::uint64_t read_position;   // consumer's released position at the checkpoint
+  std::uint64_t unix_ns;         // when it was taken (informative)
+  std::uint64_t instance_id;     // Identity::instance_id: a slot copied from another file never validates
   std::uint64_t reserved;
-  std::uint64_t checksum;         // XXH3-64 of the 56 bytes before it
+  std::uint64_t checksum;  // XXH3-64 of the 56 bytes before it
 };
 
 struct Header {
-  Identity identity;      // offset 0
-  RoleLine producer;      // offset 128
-  RoleLine consumer;      // offset 256
-  WaitLine data_ready;    // offset 384: the consumer waits here for data
-  WaitLine space_ready;   // offset 512: the producer waits here for free space
-  BootLine boot;          // offset 640
+  Identity identity;     // offset 0
+  RoleLine producer;     // offset 128
+  RoleLine consumer;     // offset 256
+  WaitLine data_ready;   // offset 384: the consumer waits here for data
+  WaitLine space_ready;  // offset 512: the producer waits here for free space
+  BootLine boot;         // offset 640
   std::uint8_t reserved0[kPageSize - 768];
-  Checkpoint slot0;       // offset 4096 (page 1)
+  Checkpoint slot0;  // offset 4096 (page 1)
   std::uint8_t reserved1[kPageSize - sizeof(Checkpoint)];
-  Checkpoint slot1;       // offset 8192 (page 2)
+  Checkpoint slot1;                                            // offset 8192 (page 2)
   std::uint8_t reserved2[2 * kPageSize - sizeof(Checkpoint)];  // page 3: room to grow
 };
 
@@ -159,13 +160,28 @@ static_assert(kHeaderSize % kPageSize == 0 && kMinCapacity % kPageSize == 0);
 // A fingerprint of the layout as this binary compiled it: FNV-1a over every size and offset above.
 // A file whose layout_id differs was written by an incompatible build and is refused.
 consteval std::uint32_t compute_layout_id() {
-  constexpr std::uint64_t facts[] = {
-      kFormatVersion, kHeaderSize, kLine, kRecordAlign, sizeof(Identity), sizeof(RoleLine),
-      sizeof(WaitLine), sizeof(RecordHeader), offsetof(Header, producer), offsetof(Header, consumer),
-      offsetof(Header, data_ready), offsetof(Header, space_ready), offsetof(RoleLine, attach_count),
-      offsetof(RoleLine, pid), offsetof(RecordHeader, sequence), kPaddingBit, offsetof(Header, boot),
-      offsetof(Header, slot0), offsetof(Header, slot1), sizeof(Checkpoint), offsetof(Identity, checkpoint_bytes),
-      std::uint64_t{std::endian::native == std::endian::little}};
+  constexpr std::uint64_t facts[] = {kFormatVersion,
+                                     kHeaderSize,
+                                     kLine,
+                                     kRecordAlign,
+                                     sizeof(Identity),
+                                     sizeof(RoleLine),
+                                     sizeof(WaitLine),
+                                     sizeof(RecordHeader),
+                                     offsetof(Header, producer),
+                                     offsetof(Header, consumer),
+                                     offsetof(Header, data_ready),
+                                     offsetof(Header, space_ready),
+                                     offsetof(RoleLine, attach_count),
+                                     offsetof(RoleLine, pid),
+                                     offsetof(RecordHeader, sequence),
+                                     kPaddingBit,
+                                     offsetof(Header, boot),
+                                     offsetof(Header, slot0),
+                                     offsetof(Header, slot1),
+                                     sizeof(Checkpoint),
+                                     offsetof(Identity, checkpoint_bytes),
+                                     std::uint64_t{std::endian::native == std::endian::little}};
   std::uint32_t h = 2166136261u;
   for (std::uint64_t f : facts)
     for (int i = 0; i < 8; ++i) h = (h ^ static_cast<std::uint8_t>(f >> (8 * i))) * 16777619u;

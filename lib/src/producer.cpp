@@ -38,9 +38,12 @@ struct Producer::Impl {
   }
 
   void check_usable(std::size_t length) const {
-    if (broken) [[unlikely]] throw *broken;
-    if (checkpointer && checkpointer->failed()) [[unlikely]] throw checkpointer->failure();
-    if (reserving) [[unlikely]] throw Error(ErrorCode::usage, file.path(), "a reservation is outstanding: commit or abandon it first");
+    if (broken) [[unlikely]]
+      throw *broken;
+    if (checkpointer && checkpointer->failed()) [[unlikely]]
+      throw checkpointer->failure();
+    if (reserving) [[unlikely]]
+      throw Error(ErrorCode::usage, file.path(), "a reservation is outstanding: commit or abandon it first");
     if (length > writer.max_length()) [[unlikely]] {
       throw Error(ErrorCode::invalid_argument, file.path(),
                   "a message of " + std::to_string(length) + " bytes is larger than this queue takes (" +
@@ -82,7 +85,8 @@ struct Producer::Impl {
             header().space_ready, wait, deadline,
             [&](std::memory_order order) {
               const std::uint64_t needed = writer.room_needed(length);
-              return writer.has_room(needed, order) || (checkpointer && writer.has_room_after_checkpoint(needed, order));
+              return writer.has_room(needed, order) ||
+                     (checkpointer && writer.has_room_after_checkpoint(needed, order));
             },
             [&] { return detail::peer_vacant(file, Role::producer); });
         if (s != Status::ok) {
@@ -160,7 +164,8 @@ Producer Producer::create(const std::filesystem::path& path, const CreateOptions
 
 Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
-    auto impl = std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    auto impl =
+        std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
     impl->recovery = detail::recover_if_needed(impl->file);
     detail::take_role(impl->file, Role::producer);
     // Resume: the next sequence number is the one after the last published message. Walk the
@@ -227,16 +232,19 @@ Result<Reservation> Producer::reserve_for(std::size_t size, std::chrono::nanosec
 void Producer::publish() noexcept { impl_->publish_and_wake(); }
 
 std::uint64_t Producer::sync() {
-  if (!impl_->checkpointer) throw Error(ErrorCode::usage, impl_->file.path(), "sync() on a queue created without durability");
+  if (!impl_->checkpointer)
+    throw Error(ErrorCode::usage, impl_->file.path(), "sync() on a queue created without durability");
   impl_->check_usable(0);
   impl_->publish_and_wake();
   return impl_->checkpointer->checkpoint_now();
 }
 
 void Producer::wait_durable(std::uint64_t sequence) {
-  if (!impl_->checkpointer) throw Error(ErrorCode::usage, impl_->file.path(), "wait_durable() on a queue created without durability");
+  if (!impl_->checkpointer)
+    throw Error(ErrorCode::usage, impl_->file.path(), "wait_durable() on a queue created without durability");
   if (sequence >= impl_->writer.next_sequence()) {
-    throw Error(ErrorCode::usage, impl_->file.path(), "wait_durable(" + std::to_string(sequence) + "): no such message yet");
+    throw Error(ErrorCode::usage, impl_->file.path(),
+                "wait_durable(" + std::to_string(sequence) + "): no such message yet");
   }
   if (impl_->checkpointer->durable_sequence() > sequence) return;
   (void)sync();
@@ -286,11 +294,12 @@ void Reservation::abandon() noexcept {
 std::uint64_t Reservation::commit(Publish publish) { return commit(bytes_.size(), publish); }
 
 std::uint64_t Reservation::commit(std::size_t used, Publish publish) {
-  if (owner_ == nullptr) throw Error(ErrorCode::usage, {}, "commit of a reservation that is empty, committed or abandoned");
+  if (owner_ == nullptr)
+    throw Error(ErrorCode::usage, {}, "commit of a reservation that is empty, committed or abandoned");
   Producer::Impl& impl = *owner_->impl_;
   if (used > bytes_.size()) {
-    throw Error(ErrorCode::usage, impl.file.path(), "commit of " + std::to_string(used) + " bytes into a reservation of " +
-                                                        std::to_string(bytes_.size()));
+    throw Error(ErrorCode::usage, impl.file.path(),
+                "commit of " + std::to_string(used) + " bytes into a reservation of " + std::to_string(bytes_.size()));
   }
   impl.reserving = false;
   owner_ = nullptr;

@@ -87,16 +87,19 @@ std::string str(std::uint64_t v) { return std::to_string(v); }
 
 void validate_identity(const layout::Identity& id, std::uint64_t file_size, const std::filesystem::path& path) {
   if (id.magic != layout::kMagic) {
-    fail_open(ErrorCode::not_a_queue, path, id.magic == 0 ? "not a shmq queue file (no magic: empty, or never completed)"
-                                                      : "not a shmq queue file (bad magic)");
+    fail_open(ErrorCode::not_a_queue, path,
+              id.magic == 0 ? "not a shmq queue file (no magic: empty, or never completed)"
+                            : "not a shmq queue file (bad magic)");
   }
   if (id.format_version != layout::kFormatVersion) {
-    fail_open(ErrorCode::incompatible, path, "queue format version " + str(id.format_version) + ", this build reads version " +
-                                            str(layout::kFormatVersion));
+    fail_open(
+        ErrorCode::incompatible, path,
+        "queue format version " + str(id.format_version) + ", this build reads version " + str(layout::kFormatVersion));
   }
   if (id.layout_id != layout::kLayoutId) {
-    fail_open(ErrorCode::incompatible, path, "queue written by a build with another shared layout (layout id " +
-                                            str(id.layout_id) + ", this build " + str(layout::kLayoutId) + ")");
+    fail_open(ErrorCode::incompatible, path,
+              "queue written by a build with another shared layout (layout id " + str(id.layout_id) + ", this build " +
+                  str(layout::kLayoutId) + ")");
   }
   if ((id.flags & ~layout::kKnownFlags) != 0) {
     fail_open(ErrorCode::incompatible, path, "queue uses flags this build does not know (" + str(id.flags) + ")");
@@ -105,8 +108,9 @@ void validate_identity(const layout::Identity& id, std::uint64_t file_size, cons
     fail_open(ErrorCode::damaged, path, "header size " + str(id.header_size) + " is not " + str(layout::kHeaderSize));
   }
   if (!std::has_single_bit(id.capacity) || id.capacity < layout::kMinCapacity || id.capacity > layout::kMaxCapacity) {
-    fail_open(ErrorCode::damaged, path, "capacity " + str(id.capacity) + " is not a power of two from " +
-                                       str(layout::kMinCapacity) + " to " + str(layout::kMaxCapacity));
+    fail_open(ErrorCode::damaged, path,
+              "capacity " + str(id.capacity) + " is not a power of two from " + str(layout::kMinCapacity) + " to " +
+                  str(layout::kMaxCapacity));
   }
   if (id.initial_position % layout::kRecordAlign != 0) {
     fail_open(ErrorCode::damaged, path, "initial position " + str(id.initial_position) + " is not 8-byte aligned");
@@ -116,8 +120,9 @@ void validate_identity(const layout::Identity& id, std::uint64_t file_size, cons
   }
   const std::uint64_t expected = layout::kHeaderSize + id.capacity;
   if (file_size != expected) {
-    fail_open(ErrorCode::damaged, path, "file is " + str(file_size) + " bytes, a queue of capacity " + str(id.capacity) +
-                                       " is " + str(expected) + (file_size < expected ? " (truncated)" : ""));
+    fail_open(ErrorCode::damaged, path,
+              "file is " + str(file_size) + " bytes, a queue of capacity " + str(id.capacity) + " is " + str(expected) +
+                  (file_size < expected ? " (truncated)" : ""));
   }
 }
 
@@ -137,8 +142,9 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   if (::fstat(q.fd_.get(), &st) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
   if (!S_ISREG(st.st_mode)) fail_open(ErrorCode::not_a_queue, path, "not a regular file");
   if (st.st_uid != ::geteuid() && !options.allow_other_owner) {
-    fail_open(ErrorCode::foreign_owner, path, "owned by uid " + str(st.st_uid) + ", not by this process (uid " +
-                                             str(::geteuid()) + "); set OpenOptions::allow_other_owner to accept it");
+    fail_open(ErrorCode::foreign_owner, path,
+              "owned by uid " + str(st.st_uid) + ", not by this process (uid " + str(::geteuid()) +
+                  "); set OpenOptions::allow_other_owner to accept it");
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < sizeof(layout::Identity)) {
@@ -198,13 +204,15 @@ LivePositions read_live_positions(const RingView& view) {
   p.read = h.consumer.position.load(std::memory_order_acquire);
   p.write = h.producer.position.load(std::memory_order_acquire);
   if (p.write % layout::kRecordAlign != 0 || p.read % layout::kRecordAlign != 0 || p.write - p.read > view.capacity) {
-    fail_open(ErrorCode::damaged, view.path, "impossible positions: read " + str(p.read) + ", write " + str(p.write) +
-                                            ", capacity " + str(view.capacity));
+    fail_open(
+        ErrorCode::damaged, view.path,
+        "impossible positions: read " + str(p.read) + ", write " + str(p.write) + ", capacity " + str(view.capacity));
   }
   std::uint64_t at = p.read;
   const std::uint64_t tail = view.capacity - (at & (view.capacity - 1));
   if (tail < sizeof(layout::RecordHeader) && at != p.write) {
-    if (p.write - at < tail) fail_open(ErrorCode::damaged, view.path, "write position " + str(p.write) + " inside implicit padding");
+    if (p.write - at < tail)
+      fail_open(ErrorCode::damaged, view.path, "write position " + str(p.write) + " inside implicit padding");
     at += tail;
   }
   if (at == p.write) {

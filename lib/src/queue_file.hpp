@@ -75,9 +75,9 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
 
 // The two positions and the sequence numbers they stand for, read and checked at attach.
 struct LivePositions {
-  std::uint64_t read = 0;             // consumer's released position
-  std::uint64_t write = 0;            // producer's published position
-  std::uint64_t read_sequence = 0;    // sequence of the first message at or after `read`
+  std::uint64_t read = 0;           // consumer's released position
+  std::uint64_t write = 0;          // producer's published position
+  std::uint64_t read_sequence = 0;  // sequence of the first message at or after `read`
 };
 // Reads and checks both positions and finds the sequence number at the read position: from the
 // first record header there, or (nothing published past it) from the consumer's stored sequence.

@@ -79,9 +79,9 @@ void install_state(QueueFile& file, const RingView& view, std::uint64_t read, st
     next.write_position = scan.end;
     next.write_sequence = scan.next_sequence;
     next.read_position = read;
-    next.unix_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                  .count());
+    next.unix_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
     next.instance_id = file.identity().instance_id;
     write_checkpoint_slot(h, next);
     SHMQ_FAILPOINT("recovery.after_slot_write");
@@ -136,16 +136,18 @@ RecoveryReport recover_if_needed(QueueFile& file) {
     scan = scan_records(view, durable_end, read + view.capacity, checkpoint->write_sequence);
     if (scan.stopped.empty()) scan.stopped = "the ring is full";
   } else {
-    scan = Scan{durable_end, checkpoint->write_sequence, 0, "records carry no checksums: nothing after the checkpoint can be trusted"};
+    scan = Scan{durable_end, checkpoint->write_sequence, 0,
+                "records carry no checksums: nothing after the checkpoint can be trusted"};
   }
 
   report.ran = true;
   report.checkpoint = checkpoint->counter;
   report.durable_sequence = checkpoint->write_sequence;
   install_state(file, view, read, read_sequence, scan, checkpoint->counter + 1, report);
-  logger()->warn("recovered {} from checkpoint {}: {} messages durable, {} more recovered after it, {} bytes discarded ({})",
-                 file.path().string(), report.checkpoint, report.durable_sequence, report.recovered_messages,
-                 report.discarded_bytes, report.stopped_because);
+  logger()->warn(
+      "recovered {} from checkpoint {}: {} messages durable, {} more recovered after it, {} bytes discarded ({})",
+      file.path().string(), report.checkpoint, report.durable_sequence, report.recovered_messages,
+      report.discarded_bytes, report.stopped_because);
   return report;
 }
 
@@ -164,15 +166,19 @@ RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions
     const RingView view = file.ring_view();
     // Start from the newest valid checkpoint if there is one, else from the consumer's position.
     const std::optional<layout::Checkpoint> checkpoint = newest_checkpoint(h, file.identity());
-    const std::uint64_t read = checkpoint ? checkpoint->read_position : h.consumer.position.load(std::memory_order_relaxed);
+    const std::uint64_t read =
+        checkpoint ? checkpoint->read_position : h.consumer.position.load(std::memory_order_relaxed);
     if (read % layout::kRecordAlign != 0) {
-      throw Error(ErrorCode::damaged, path, "cannot repair: the read position " + std::to_string(read) + " is not aligned");
+      throw Error(ErrorCode::damaged, path,
+                  "cannot repair: the read position " + std::to_string(read) + " is not aligned");
     }
-    const std::uint64_t fallback = checkpoint ? checkpoint->write_sequence : h.consumer.sequence.load(std::memory_order_relaxed);
+    const std::uint64_t fallback =
+        checkpoint ? checkpoint->write_sequence : h.consumer.sequence.load(std::memory_order_relaxed);
     const std::uint64_t read_sequence = sequence_at(view, read, read + view.capacity, fallback);
     // Without checksums a torn record cannot be told from a good one: keep only what the file's
     // own write position vouches for.
-    const std::uint64_t limit = view.checksums ? read + view.capacity : h.producer.position.load(std::memory_order_relaxed);
+    const std::uint64_t limit =
+        view.checksums ? read + view.capacity : h.producer.position.load(std::memory_order_relaxed);
     Scan scan = scan_records(view, read, limit - read <= view.capacity ? limit : read, read_sequence);
     if (scan.stopped.empty()) scan.stopped = "end of the ring";
     RecoveryReport report;

@@ -18,10 +18,10 @@ namespace shmq::detail {
 
 struct RingView {
   layout::Header* header = nullptr;
-  std::byte* data = nullptr;       // capacity bytes, right after the header in a queue file
-  std::uint64_t capacity = 0;      // power of two
+  std::byte* data = nullptr;   // capacity bytes, right after the header in a queue file
+  std::uint64_t capacity = 0;  // power of two
   bool checksums = false;
-  std::filesystem::path path;      // for error messages
+  std::filesystem::path path;  // for error messages
 };
 
 [[noreturn]] inline void throw_corrupt(const std::filesystem::path& path, const std::string& what) {
@@ -84,9 +84,11 @@ inline Scan scan_records(const RingView& view, std::uint64_t from, std::uint64_t
     const bool padding = (h.length & layout::kPaddingBit) != 0;
     if (padding && h.length != layout::kPaddingBit) return stop("malformed padding record");
     const std::uint64_t size = padding ? tail : layout::record_size(h.length);
-    if (size > tail || size > available) return stop("record length " + std::to_string(h.length) + " runs past the end");
+    if (size > tail || size > available)
+      return stop("record length " + std::to_string(h.length) + " runs past the end");
     const std::uint64_t payload = padding ? 0 : h.length;
-    if (view.checksums && h.checksum != record_checksum(s.end, h.sequence, h.length, at + sizeof(layout::RecordHeader), payload)) {
+    if (view.checksums &&
+        h.checksum != record_checksum(s.end, h.sequence, h.length, at + sizeof(layout::RecordHeader), payload)) {
       return stop("checksum mismatch");
     }
     s.end += size;

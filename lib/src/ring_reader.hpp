@@ -46,7 +46,8 @@ class RingReader {
       }
       const std::byte* at = view_.data + offset;
       const layout::RecordHeader h = load_record_header(at);
-      if (h.sequence != next_sequence_) corrupt("sequence " + std::to_string(h.sequence) + " where " + std::to_string(next_sequence_) + " was due");
+      if (h.sequence != next_sequence_)
+        corrupt("sequence " + std::to_string(h.sequence) + " where " + std::to_string(next_sequence_) + " was due");
       if (h.length & layout::kPaddingBit) {
         if (h.length != layout::kPaddingBit || tail > available) corrupt("malformed padding record");
         check_sum(h, nullptr, 0);
@@ -55,7 +56,8 @@ class RingReader {
       }
       const std::uint64_t size = layout::record_size(h.length);
       if (size > tail || size > available) {
-        corrupt("record length " + std::to_string(h.length) + " runs past the " + (size > tail ? "end of the ring" : "write position"));
+        corrupt("record length " + std::to_string(h.length) + " runs past the " +
+                (size > tail ? "end of the ring" : "write position"));
       }
       const std::byte* payload = at + sizeof(layout::RecordHeader);
       check_sum(h, payload, h.length);

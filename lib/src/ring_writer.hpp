@@ -64,7 +64,8 @@ class RingWriter {
     std::byte* at = view_.data + offset;
     const auto length_word = static_cast<std::uint32_t>(length);
     const std::uint32_t sum =
-        view_.checksums ? record_checksum(head_, next_sequence_, length_word, at + sizeof(layout::RecordHeader), length) : 0;
+        view_.checksums ? record_checksum(head_, next_sequence_, length_word, at + sizeof(layout::RecordHeader), length)
+                        : 0;
     store_record_header(at, {length_word, sum, next_sequence_});
     SHMQ_FAILPOINT("commit.after_header");
     head_ += layout::record_size(length);

@@ -27,7 +27,8 @@ bool try_take_role(int fd, Role role, const std::filesystem::path& path) {
     if (::fcntl(fd, F_OFD_SETLK, &lock) == 0) return true;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EACCES) return false;
-    throw Error(ErrorCode::io, path, std::string("cannot lock the ") + to_string(role) + " role (fcntl F_OFD_SETLK)", errno);
+    throw Error(ErrorCode::io, path, std::string("cannot lock the ") + to_string(role) + " role (fcntl F_OFD_SETLK)",
+                errno);
   }
 }
 
@@ -36,7 +37,8 @@ bool role_held_by_other(int fd, Role role, const std::filesystem::path& path) {
   for (;;) {
     if (::fcntl(fd, F_OFD_GETLK, &lock) == 0) return lock.l_type != F_UNLCK;
     if (errno == EINTR) continue;
-    throw Error(ErrorCode::io, path, std::string("cannot query the ") + to_string(role) + " role (fcntl F_OFD_GETLK)", errno);
+    throw Error(ErrorCode::io, path, std::string("cannot query the ") + to_string(role) + " role (fcntl F_OFD_GETLK)",
+                errno);
   }
 }
 

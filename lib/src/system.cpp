@@ -14,9 +14,7 @@ namespace {
 
 class RealSystem final : public System {
  public:
-  int msync(void* address, std::size_t length) override {
-    return ::msync(address, length, MS_SYNC) == 0 ? 0 : errno;
-  }
+  int msync(void* address, std::size_t length) override { return ::msync(address, length, MS_SYNC) == 0 ? 0 : errno; }
   int fsync(int fd) override { return ::fsync(fd) == 0 ? 0 : errno; }
   int fallocate(int fd, off_t offset, off_t length) override { return ::posix_fallocate(fd, offset, length); }
   BootId boot_id() override {

@@ -94,7 +94,8 @@ Status wait_until(layout::WaitLine& line, const WaitOptions& options, std::int64
     if (now >= deadline) return ready(std::memory_order_seq_cst) ? Status::ok : Status::timed_out;
 
     line.waiting.store(1, std::memory_order_seq_cst);  // announce; pairs with the waker's load of `waiting`
-    const std::uint32_t epoch = line.epoch.load(std::memory_order_seq_cst);  // before the re-check: pairs with wake()'s increment
+    const std::uint32_t epoch =
+        line.epoch.load(std::memory_order_seq_cst);  // before the re-check: pairs with wake()'s increment
     if (ready(std::memory_order_seq_cst)) {  // re-check after announcing (pairs with the waker's position store)
       line.waiting.store(0, std::memory_order_relaxed);
       return Status::ok;

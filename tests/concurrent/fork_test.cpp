@@ -17,7 +17,9 @@ namespace {
 
 constexpr auto kForkHangDetector = std::chrono::seconds(30);
 
-std::string text_of(const Message& m) { return std::string(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()); }
+std::string text_of(const Message& m) {
+  return std::string(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size());
+}
 
 TEST(Fork, TheChildDoesNotKeepADeadParentsRoleAlive) {
   test::TempQueue q;
@@ -86,7 +88,7 @@ TEST(Fork, DestroyingTheChildsCopyLeavesTheParentsProducerAlone) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(text_of(*m), "published");
   EXPECT_EQ(consumer.try_receive().status(), Status::would_block);  // the copy published nothing
-  EXPECT_THROW((void)Producer::open(q.path()), Error);                // the parent still holds the role
+  EXPECT_THROW((void)Producer::open(q.path()), Error);              // the parent still holds the role
   producer.publish();
   m = consumer.try_receive();
   ASSERT_TRUE(m.ok());

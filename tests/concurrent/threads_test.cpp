@@ -59,7 +59,8 @@ Epochs run_two_threads(std::uint64_t count, std::chrono::nanoseconds spin, bool 
   const std::uint64_t seed = test::test_seed();
   std::printf("seed %llu (set SHMQ_TEST_SEED to repeat)\n", static_cast<unsigned long long>(seed));
   test::TempQueue q;
-  create_queue(q.path(), {.capacity = 64 * 1024, .checksums = checksums, .initial_position = kNearWrap & ~std::uint64_t{7}});
+  create_queue(q.path(),
+               {.capacity = 64 * 1024, .checksums = checksums, .initial_position = kNearWrap & ~std::uint64_t{7}});
   start_futex_words_near_wrap(q.path());
   OpenOptions options;
   options.wait.spin = spin;
@@ -81,7 +82,8 @@ Epochs run_two_threads(std::uint64_t count, std::chrono::nanoseconds spin, bool 
           break;
         }
         fill(r->bytes().data(), size, seq);
-        if (r->commit(seq % 16 == 0 ? Publish::now : Publish::later) != seq) sender_failure = "sequence of " + std::to_string(seq);
+        if (r->commit(seq % 16 == 0 ? Publish::now : Publish::later) != seq)
+          sender_failure = "sequence of " + std::to_string(seq);
       } else {
         fill(buffer.data(), size, seq);
         Result<std::uint64_t> sent = producer.send_for(std::span(buffer.data(), size), kThreadsHangDetector);

@@ -24,8 +24,8 @@ namespace {
 
 constexpr std::uint64_t kTotal = 200'000;
 constexpr std::uint64_t kReleaseEvery = 5;
-constexpr std::uint64_t kRunStart = ~std::uint64_t{0};      // log marker: a consumer run starts; its first sequence follows
-constexpr std::uint64_t kCorrupt = ~std::uint64_t{0} - 1;   // log marker: an invalid message was received
+constexpr std::uint64_t kRunStart = ~std::uint64_t{0};  // log marker: a consumer run starts; its first sequence follows
+constexpr std::uint64_t kCorrupt = ~std::uint64_t{0} - 1;  // log marker: an invalid message was received
 
 std::vector<std::byte> payload(std::uint64_t seq) {
   std::vector<std::byte> b(8 + seq % 200);
@@ -72,7 +72,8 @@ TEST(KillStorm, RandomKillsOfEitherSideLoseNothing) {
   const char* env = std::getenv("SHMQ_KILL_STORM_ITERATIONS");
   const int iterations = env != nullptr ? std::atoi(env) : 200;
   const std::uint64_t seed = test::test_seed();
-  std::printf("seed %llu, %d kills (set SHMQ_TEST_SEED to repeat)\n", static_cast<unsigned long long>(seed), iterations);
+  std::printf("seed %llu, %d kills (set SHMQ_TEST_SEED to repeat)\n", static_cast<unsigned long long>(seed),
+              iterations);
   std::mt19937_64 rng(seed);
   test::TempQueue q("/tmp");
   test::TempQueue log;

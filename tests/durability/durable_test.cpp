@@ -138,7 +138,8 @@ TEST(Durable, SyncOnANonDurableQueueIsAUsageError) {
 
 TEST(Durable, BytesPolicyCheckpointsWithoutBeingAsked) {
   TempQueue q("/tmp");
-  Producer p = Producer::create(q.path(), durable(64 * 1024, {.bytes = 4096, .interval = std::chrono::milliseconds(0)}));
+  Producer p =
+      Producer::create(q.path(), durable(64 * 1024, {.bytes = 4096, .interval = std::chrono::milliseconds(0)}));
   const std::string m(1000, 'b');
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(p.send(m));  // > 4096 bytes published
   EXPECT_TRUE(eventually([&] { return p.watermarks().durable >= 4; }));

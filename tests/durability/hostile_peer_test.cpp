@@ -55,11 +55,11 @@ using test::TempQueue;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kOpsPerCase = 3000;  // victim operations per test case (the bound of the run)
-constexpr int kMaxRounds = 400;        // a fresh queue and a fresh hostile child each
-constexpr int kOpsPerRound = 150;      // victim operations per round at most
-constexpr int kIdleRounds = 6;         // consecutive operations without progress that end a round
-constexpr auto kWait = 20ms;           // deadline of every blocking victim call
-constexpr auto kHang = 5s;             // a call returning this long after its deadline hung
+constexpr int kMaxRounds = 400;              // a fresh queue and a fresh hostile child each
+constexpr int kOpsPerRound = 150;            // victim operations per round at most
+constexpr int kIdleRounds = 6;               // consecutive operations without progress that end a round
+constexpr auto kWait = 20ms;                 // deadline of every blocking victim call
+constexpr auto kHang = 5s;                   // a call returning this long after its deadline hung
 
 struct Config {
   const char* name;
@@ -126,22 +126,34 @@ class Scribbler {
 
  private:
   template <class T>
-  T load(std::byte* at) { return __atomic_load_n(reinterpret_cast<T*>(at), __ATOMIC_RELAXED); }
+  T load(std::byte* at) {
+    return __atomic_load_n(reinterpret_cast<T*>(at), __ATOMIC_RELAXED);
+  }
   template <class T>
-  void store(std::byte* at, T value) { __atomic_store_n(reinterpret_cast<T*>(at), value, __ATOMIC_RELAXED); }
+  void store(std::byte* at, T value) {
+    __atomic_store_n(reinterpret_cast<T*>(at), value, __ATOMIC_RELAXED);
+  }
   std::uint64_t below(std::uint64_t n) { return rng_() % n; }
 
   // A value near `v` (plausible) or anywhere (wild).
   std::uint64_t near(std::uint64_t v) {
     switch (below(8)) {
-      case 0: return v + 8 * below(64);
-      case 1: return v - 8 * below(64);
-      case 2: return v + capacity_;
-      case 3: return v - capacity_ + 8 * below(8);
-      case 4: return v + 1 + below(7);  // misaligned
-      case 5: return 0;
-      case 6: return ~std::uint64_t{0} - 7;
-      default: return rng_();
+      case 0:
+        return v + 8 * below(64);
+      case 1:
+        return v - 8 * below(64);
+      case 2:
+        return v + capacity_;
+      case 3:
+        return v - capacity_ + 8 * below(8);
+      case 4:
+        return v + 1 + below(7);  // misaligned
+      case 5:
+        return 0;
+      case 6:
+        return ~std::uint64_t{0} - 7;
+      default:
+        return rng_();
     }
   }
   std::uint64_t producer_position() { return load<std::uint64_t>(base_ + offsetof(layout::Header, producer)); }
@@ -164,19 +176,32 @@ class Scribbler {
   void record_header() {
     std::byte* at = ring_ + ring_offset();
     switch (below(6)) {
-      case 0: store(at, static_cast<std::uint32_t>(rng_())); break;                           // length: wild
-      case 1: store(at, static_cast<std::uint32_t>(below(capacity_))); break;                 // length: in range
-      case 2: store(at, layout::kPaddingBit | static_cast<std::uint32_t>(below(2) * below(capacity_))); break;  // padding
-      case 3: store(at + 4, static_cast<std::uint32_t>(rng_())); break;                       // checksum
-      case 4: store(at + 8, load<std::uint64_t>(at + 8) + below(5) - 2); break;               // sequence: near
-      default: store(at + 8, rng_()); break;                                                  // sequence: wild
+      case 0:
+        store(at, static_cast<std::uint32_t>(rng_()));
+        break;  // length: wild
+      case 1:
+        store(at, static_cast<std::uint32_t>(below(capacity_)));
+        break;  // length: in range
+      case 2:
+        store(at, layout::kPaddingBit | static_cast<std::uint32_t>(below(2) * below(capacity_)));
+        break;  // padding
+      case 3:
+        store(at + 4, static_cast<std::uint32_t>(rng_()));
+        break;  // checksum
+      case 4:
+        store(at + 8, load<std::uint64_t>(at + 8) + below(5) - 2);
+        break;  // sequence: near
+      default:
+        store(at + 8, rng_());
+        break;  // sequence: wild
     }
   }
 
   void payload() {
     std::byte* at = ring_ + ring_offset();
     const std::uint64_t n = 1 + below(64);
-    for (std::uint64_t i = 0; i < n && at + i < ring_ + capacity_; ++i) store(at + i, static_cast<std::uint8_t>(rng_()));
+    for (std::uint64_t i = 0; i < n && at + i < ring_ + capacity_; ++i)
+      store(at + i, static_cast<std::uint8_t>(rng_()));
   }
 
   // A record that validates (length, sequence, checksum) at the write position, then published:
@@ -187,7 +212,8 @@ class Scribbler {
     const auto length = static_cast<std::uint32_t>(below(std::min<std::uint64_t>(200, capacity_ / 4)));
     if (write % 8 != 0 || offset + layout::record_size(length) > capacity_) return;
     std::byte* at = ring_ + offset;
-    const std::uint64_t seq = load<std::uint64_t>(base_ + offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence));
+    const std::uint64_t seq =
+        load<std::uint64_t>(base_ + offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence));
     for (std::uint32_t i = 0; i < length; ++i) store(at + 16 + i, static_cast<std::uint8_t>(rng_()));
     const std::uint32_t sum = detail::record_checksum(write, seq, length, at + 16, length);
     store(at, std::uint64_t{length} | (std::uint64_t{sum} << 32));
@@ -350,9 +376,9 @@ struct Stats {
   }
   std::string summary() const {
     std::ostringstream s;
-    s << ops << " victim operations: " << messages << " messages received, " << sent << " sent, " << syncs
-      << " syncs, " << corrupt << " corrupt (sticky) errors, " << refused << " opens refused, " << would_block
-      << " would_block, " << timed_out << " timed_out, " << peer_gone << " peer_gone";
+    s << ops << " victim operations: " << messages << " messages received, " << sent << " sent, " << syncs << " syncs, "
+      << corrupt << " corrupt (sticky) errors, " << refused << " opens refused, " << would_block << " would_block, "
+      << timed_out << " timed_out, " << peer_gone << " peer_gone";
     return s.str();
   }
 };
@@ -418,12 +444,14 @@ class HostilePeer : public testing::TestWithParam<Config> {
   }
 
   // One round: a fresh queue, a hostile child playing the other role, `victim` in this process.
-  void round(int r, bool child_is_producer, const std::function<void(const std::filesystem::path&, std::mt19937_64&)>& victim) {
+  void round(int r, bool child_is_producer,
+             const std::function<void(const std::filesystem::path&, std::mt19937_64&)>& victim) {
     TempQueue q;
     create_queue(q.path(), create_options());
     SharedPage shared;
     const std::uint64_t child_seed = seed_ * 1000003 + static_cast<std::uint64_t>(r);
-    ChildProcess child([&] { return hostile_peer(q.path(), GetParam().capacity, child_seed, child_is_producer, *shared); });
+    ChildProcess child(
+        [&] { return hostile_peer(q.path(), GetParam().capacity, child_seed, child_is_producer, *shared); });
     std::mt19937_64 rng(child_seed ^ 0xfeed);
     victim(q.path(), rng);
     shared->stop.store(1, std::memory_order_release);
@@ -550,7 +578,8 @@ TEST_P(HostilePeer, ProducerSurvivesAHostileConsumer) {
             case 3: {
               Result<Reservation> room = timed([&] { return p->reserve_for(size, kWait); }, kWait);
               if (room) {
-                EXPECT_TRUE(ring.contains(room->bytes().data(), room->bytes().size())) << "a reservation outside the ring";
+                EXPECT_TRUE(ring.contains(room->bytes().data(), room->bytes().size()))
+                    << "a reservation outside the ring";
                 std::memset(room->bytes().data(), 0x3c, room->bytes().size());
                 if (rng() % 4 == 0) {
                   room->abandon();

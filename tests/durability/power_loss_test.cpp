@@ -83,7 +83,8 @@ class SimulatedDisk : public detail::System {
         in >> range >> perms >> offset >> dev >> inode >> path;
         if (path != file_.string()) continue;
         mappings_.push_back({std::stoull(range.substr(0, range.find('-')), nullptr, 16),
-                             std::stoull(range.substr(range.find('-') + 1), nullptr, 16), std::stoull(offset, nullptr, 16)});
+                             std::stoull(range.substr(range.find('-') + 1), nullptr, 16),
+                             std::stoull(offset, nullptr, 16)});
       }
     }
     ADD_FAILURE() << "msync of an address outside the queue file";
@@ -213,7 +214,8 @@ TEST(PowerLoss, ThousandCutsNothingAcknowledgedIsLostNothingInvalidIsDelivered) 
       std::ofstream out(image.path(), std::ios::binary);
       for (const auto& page : disk) out.write(page.data(), static_cast<std::streamsize>(page.size()));
     }
-    std::filesystem::permissions(image.path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(image.path(),
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     SimulatedDisk after(image.path(), rng(), 0);
     after.reboot();
     after.pass_through();

@@ -20,7 +20,7 @@ class Program {
  public:
   struct Io {
     std::optional<std::filesystem::path> stdin_from;  // default: /dev/null
-    bool stdout_to_pipe = false;                       // read it with read_stdout_pipe()
+    bool stdout_to_pipe = false;                      // read it with read_stdout_pipe()
   };
 
   // Starts argv[0] (a path) with the arguments argv[1..].

@@ -137,8 +137,10 @@ TEST(SamplePrograms, FollowWaitsForTheNextProducer) {
   Program first({kProducer, "--queue", q.str(), "--count", "1000", "--size", "40"});
   ASSERT_EQ(first.wait(), 0) << first.describe();
   // It has drained the queue and seen that no producer is attached, and it is still there.
-  const std::string waiting = "no producer attached to " + q.str() + " and the queue is drained: waiting for the next one";
-  ASSERT_TRUE(test::eventually([&] { return consumer.err().find(waiting) != std::string::npos || !consumer.running(); }));
+  const std::string waiting =
+      "no producer attached to " + q.str() + " and the queue is drained: waiting for the next one";
+  ASSERT_TRUE(
+      test::eventually([&] { return consumer.err().find(waiting) != std::string::npos || !consumer.running(); }));
   ASSERT_TRUE(consumer.running()) << consumer.describe();
   Program second({kProducer, "--queue", q.str(), "--count", "3000", "--size", "40"});  // continues: 2000 more
   ASSERT_EQ(second.wait(), 0) << second.describe();
@@ -180,10 +182,9 @@ TEST(SamplePrograms, ProgressLinesOnATerminalAndNoneInAFile) {
 TEST(SamplePrograms, StdinLinesComeOutOfStdoutUnchanged) {
   test::TempQueue q;
   test::TempQueue input;  // a unique path under /dev/shm for the input text
-  const std::string text = "hello\n\nworld, with spaces\t and a tab\nUTF-8: \xc3\xbc \xe2\x9c\x93\nno newline at the end";
-  {
-    std::ofstream(input.path(), std::ios::binary) << text;
-  }
+  const std::string text =
+      "hello\n\nworld, with spaces\t and a tab\nUTF-8: \xc3\xbc \xe2\x9c\x93\nno newline at the end";
+  { std::ofstream(input.path(), std::ios::binary) << text; }
   Program producer({kProducer, "--queue", q.str(), "--create", "--stdin"}, {.stdin_from = input.path()});
   ASSERT_EQ(producer.wait(), 0) << producer.describe();
   // The producer is gone and every line is in the queue: the consumer prints them and stops.
@@ -268,8 +269,8 @@ TEST(SamplePrograms, ProducerKilledMidStreamLosesNothingPublishedAndARestartCont
 TEST(SamplePrograms, ConsumerKilledMidStreamRestartedConsumerResumesWithoutGap) {
   constexpr std::uint64_t kTotal = 200'000;  // 11 MB of records: the whole run fits the ring
   test::TempQueue q;
-  Program producer({kProducer, "--queue", q.str(), "--create", "--capacity", "16MiB", "--count",
-                    std::to_string(kTotal), "--size", "40"});
+  Program producer({kProducer, "--queue", q.str(), "--create", "--capacity", "16MiB", "--count", std::to_string(kTotal),
+                    "--size", "40"});
   ASSERT_NO_FATAL_FAILURE(wait_for_queue(q.path(), producer));
 
   std::string first_output;
@@ -298,8 +299,8 @@ TEST(SamplePrograms, ConsumerKilledMidStreamRestartedConsumerResumesWithoutGap) 
   ASSERT_FALSE(second_lines.empty());
   const std::optional<std::uint64_t> resume = shmq_sample::embedded_sequence(second_lines.front());
   ASSERT_TRUE(resume.has_value()) << second_lines.front();
-  std::printf("first run printed 0..%llu, the second resumed at %llu\n", static_cast<unsigned long long>(first_run_last),
-              static_cast<unsigned long long>(*resume));
+  std::printf("first run printed 0..%llu, the second resumed at %llu\n",
+              static_cast<unsigned long long>(first_run_last), static_cast<unsigned long long>(*resume));
   EXPECT_LE(*resume, first_run_last + 1) << "gap: messages neither run saw";
   ASSERT_EQ(second_lines.size(), kTotal - *resume) << "the second run must cover the rest exactly once";
   for (std::uint64_t i = 0; i < second_lines.size(); ++i) {
@@ -369,9 +370,7 @@ TEST_F(SampleProgramsBadArguments, CreateOnAnExistingQueueLeavesItUnchanged) {
 }
 
 TEST_F(SampleProgramsBadArguments, CreateOnAnExistingOtherFileLeavesItUnchanged) {
-  {
-    std::ofstream(q.path()) << "not a queue\n";
-  }
+  { std::ofstream(q.path()) << "not a queue\n"; }
   expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, 1, "already exists");
   std::ifstream in(q.path());
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -379,9 +378,7 @@ TEST_F(SampleProgramsBadArguments, CreateOnAnExistingOtherFileLeavesItUnchanged)
 }
 
 TEST_F(SampleProgramsBadArguments, NotAQueueFileIsRefusedAndLeftUnchanged) {
-  {
-    std::ofstream(q.path()) << std::string(20000, 'x');
-  }
+  { std::ofstream(q.path()) << std::string(20000, 'x'); }
   const std::vector<char> before = test::read_file(q.path());
   expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, 1, "not a shmq queue");
   expect_failure({kConsumer, "--queue", q.str()}, 1, "not a shmq queue");

@@ -18,7 +18,10 @@ class FakeSystem : public detail::System {
   FakeSystem& operator=(const FakeSystem&) = delete;
 
   // A boot id other than the real one: the next read-write open recovers.
-  void reboot() { boot_[0] = static_cast<std::uint8_t>(boot_[0] + 1); rebooted_ = true; }
+  void reboot() {
+    boot_[0] = static_cast<std::uint8_t>(boot_[0] + 1);
+    rebooted_ = true;
+  }
 
   // msync: from call number `at` on (1-based, counted from now), fail with `err` once (`times` = 1)
   // or forever (times = 0).

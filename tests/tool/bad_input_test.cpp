@@ -11,14 +11,22 @@ enum class Input { missing, not_a_queue, empty, too_short, truncated, bad_magic,
 
 const char* name(Input input) {
   switch (input) {
-    case Input::missing: return "missing";
-    case Input::not_a_queue: return "not_a_queue";
-    case Input::empty: return "empty";
-    case Input::too_short: return "too_short";
-    case Input::truncated: return "truncated";
-    case Input::bad_magic: return "bad_magic";
-    case Input::symlink: return "symlink";
-    case Input::directory: return "directory";
+    case Input::missing:
+      return "missing";
+    case Input::not_a_queue:
+      return "not_a_queue";
+    case Input::empty:
+      return "empty";
+    case Input::too_short:
+      return "too_short";
+    case Input::truncated:
+      return "truncated";
+    case Input::bad_magic:
+      return "bad_magic";
+    case Input::symlink:
+      return "symlink";
+    case Input::directory:
+      return "directory";
   }
   return "?";
 }
@@ -31,10 +39,17 @@ class ToolBadInput : public ToolTest, public ::testing::WithParamInterface<Input
   // Puts the bad input at path() and returns the path the commands get.
   std::string prepare() {
     switch (GetParam()) {
-      case Input::missing: break;
-      case Input::not_a_queue: std::ofstream(path()) << std::string(20000, 'x'); break;
-      case Input::empty: std::ofstream{path()}; break;
-      case Input::too_short: std::ofstream(path()) << "shmq"; break;
+      case Input::missing:
+        break;
+      case Input::not_a_queue:
+        std::ofstream(path()) << std::string(20000, 'x');
+        break;
+      case Input::empty:
+        std::ofstream{path()};
+        break;
+      case Input::too_short:
+        std::ofstream(path()) << "shmq";
+        break;
       case Input::truncated:
         create();
         std::filesystem::resize_file(path(), kHeader + 100);
@@ -48,7 +63,9 @@ class ToolBadInput : public ToolTest, public ::testing::WithParamInterface<Input
         link_ = path() + ".link";
         std::filesystem::create_symlink(path(), link_);
         return link_;
-      case Input::directory: std::filesystem::create_directory(path()); break;
+      case Input::directory:
+        std::filesystem::create_directory(path());
+        break;
     }
     return path();
   }
@@ -89,9 +106,9 @@ INSTANTIATE_TEST_SUITE_P(Inputs, ToolBadInput,
 using ToolTruncated = ToolTest;
 
 TEST_F(ToolTruncated, BelowTheIdentityBlockIsNotAQueueAboveItIsDamaged) {
-  for (const auto& [size, exit_code] : {std::pair<std::uint64_t, int>{sizeof(layout::Identity) - 1, 2},
-                                        std::pair<std::uint64_t, int>{sizeof(layout::Identity), 1},
-                                        std::pair<std::uint64_t, int>{kHeader, 1}}) {
+  for (const auto& [size, exit_code] :
+       {std::pair<std::uint64_t, int>{sizeof(layout::Identity) - 1, 2},
+        std::pair<std::uint64_t, int>{sizeof(layout::Identity), 1}, std::pair<std::uint64_t, int>{kHeader, 1}}) {
     std::filesystem::remove(path());
     create();
     std::filesystem::resize_file(path(), size);
@@ -115,14 +132,14 @@ class ToolReadOnly : public ToolTest {
     consume(consumer, 1);
     ASSERT_TRUE(consumer.try_receive().ok());  // received, not released
     const std::vector<char> before = read_file(path());
-    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-             {"stat", path()},
-             {"stat", "--json", path()},
-             {"verify", path()},
-             {"dump", path()},
-             {"dump", "--hex", path()},
-             {"dump", "--json", path(), "--from", "2"},
-             {"watch", path(), "--interval", "10", "--count", "2"}}) {
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"stat", path()},
+                                               {"stat", "--json", path()},
+                                               {"verify", path()},
+                                               {"dump", path()},
+                                               {"dump", "--hex", path()},
+                                               {"dump", "--json", path(), "--from", "2"},
+                                               {"watch", path(), "--interval", "10", "--count", "2"}}) {
       const ToolRun run = run_tool(args);
       EXPECT_EQ(run.exit_code, 0) << args.front() << "\n" << describe(run);
       EXPECT_TRUE(read_file(path()) == before) << args.front() << " changed the file";

@@ -45,7 +45,8 @@ TEST_F(ToolDumpKnown, Hex) {
   EXPECT_EQ(run.out, "#1 5 bytes at position " + std::to_string(first) +
                          "\n"
                          "  00000000  68 65 6c 6c 6f                                    |hello|\n"
-                         "#2 7 bytes at position " + std::to_string(first + record_size(5)) +
+                         "#2 7 bytes at position " +
+                         std::to_string(first + record_size(5)) +
                          "\n"
                          "  00000000  62 69 6e 00 01 0a 5c                              |bin...\\|\n");
 }

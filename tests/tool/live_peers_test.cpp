@@ -17,7 +17,8 @@ using ToolLivePeers = ToolTest;
 
 std::string payload(std::uint64_t sequence) {
   std::string p = "message " + std::to_string(sequence) + " ";
-  p.append(static_cast<std::size_t>(sequence % 7) * 90, static_cast<char>('a' + sequence % 26));  // varied sizes: padding at the wrap
+  p.append(static_cast<std::size_t>(sequence % 7) * 90,
+           static_cast<char>('a' + sequence % 26));  // varied sizes: padding at the wrap
   return p;
 }
 

@@ -25,16 +25,26 @@ TEST(ToolUnits, FormatSize) {
 TEST(ToolTerminalWidth, CutsEachLineOnACharacterBoundary) {
   EXPECT_EQ(fit_to_width("abcdef\nab\n\nabcdefgh", 5), "abcd\nab\n\nabcd");
   EXPECT_EQ(fit_to_width("abcd\n", 5), "abcd\n");
-  EXPECT_EQ(fit_to_width("ab\xc3\xa9" "cd\n", 4), "ab\n");        // 'é' would end past the cut: left out whole
-  EXPECT_EQ(fit_to_width("ab\xc3\xa9" "cd\n", 5), "ab\xc3\xa9\n");  // 'é' ends at the cut: kept
-  EXPECT_EQ(fit_to_width("abc\n", 1), "a\n");                      // at least one byte per line
+  EXPECT_EQ(fit_to_width("ab\xc3\xa9"
+                         "cd\n",
+                         4),
+            "ab\n");  // 'é' would end past the cut: left out whole
+  EXPECT_EQ(fit_to_width("ab\xc3\xa9"
+                         "cd\n",
+                         5),
+            "ab\xc3\xa9\n");                   // 'é' ends at the cut: kept
+  EXPECT_EQ(fit_to_width("abc\n", 1), "a\n");  // at least one byte per line
 }
 
 TEST(ToolUnits, SizesOnTheCommandLine) {
   const CLI::AsSizeValue size(false);
-  for (const auto& [text, value] : std::vector<std::pair<std::string, std::uint64_t>>{
-           {"4096", 4096}, {"64KiB", 65536}, {"16MiB", 16u << 20}, {"1GiB", 1u << 30}, {"1TiB", std::uint64_t{1} << 40},
-           {"64k", 65536}, {"2 MiB", 2u << 20}}) {
+  for (const auto& [text, value] : std::vector<std::pair<std::string, std::uint64_t>>{{"4096", 4096},
+                                                                                      {"64KiB", 65536},
+                                                                                      {"16MiB", 16u << 20},
+                                                                                      {"1GiB", 1u << 30},
+                                                                                      {"1TiB", std::uint64_t{1} << 40},
+                                                                                      {"64k", 65536},
+                                                                                      {"2 MiB", 2u << 20}}) {
     std::string s = text;
     EXPECT_NO_THROW(EXPECT_EQ(size(s), "") << text) << text;
     EXPECT_EQ(s, std::to_string(value)) << text;

@@ -136,9 +136,9 @@ TEST_F(ToolStatStates, LastUsedInAnotherBootIsRecoveryPending) {
 TEST_F(ToolStatStates, SnapshotTimeIsWhenStatRan) {
   create();
   const auto unix_ns = [] {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
   };
   const std::uint64_t before = unix_ns();
   const nlohmann::json j = stat_json();

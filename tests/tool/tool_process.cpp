@@ -114,8 +114,9 @@ ToolRun ToolProcess::finish() {
 ToolRun run_tool(const std::vector<std::string>& args) { return ToolProcess(args).finish(); }
 
 std::string describe(const ToolRun& run) {
-  return "exit code " + std::to_string(run.exit_code) + (run.signal != 0 ? ", killed by signal " + std::to_string(run.signal) : "") +
-         "\n--- stdout ---\n" + run.out + "--- stderr ---\n" + run.err;
+  return "exit code " + std::to_string(run.exit_code) +
+         (run.signal != 0 ? ", killed by signal " + std::to_string(run.signal) : "") + "\n--- stdout ---\n" + run.out +
+         "--- stderr ---\n" + run.err;
 }
 
 }  // namespace shmq::test

@@ -10,8 +10,8 @@
 namespace shmq::test {
 
 struct ToolRun {
-  int exit_code = -1;     // -1 when the tool did not exit normally (see `signal`)
-  int signal = 0;         // the signal that killed it, if any
+  int exit_code = -1;  // -1 when the tool did not exit normally (see `signal`)
+  int signal = 0;      // the signal that killed it, if any
   std::string out;
   std::string err;
 };

@@ -26,7 +26,8 @@ TEST_F(ToolVerify, CleanQueueWithoutChecksumsSaysPayloadsAreNotChecked) {
   send(producer, {"one", "two", "three"});
   const ToolRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_NE(run.out.find("  header       ok: format 1, capacity 64 KiB, checksums off\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  header       ok: format 1, capacity 64 KiB, checksums off\n"), std::string::npos)
+      << run.out;
   EXPECT_NE(run.out.find("  records      ok: 3 messages, sequences 0 to 2; payloads not checked: queue has no "
                          "checksums\n"),
             std::string::npos)
@@ -47,8 +48,8 @@ TEST_F(ToolVerify, FindsAChecksumMismatchAtItsOffset) {
     Producer producer = Producer::open(path());
     send(producer, {"one", "two", "three"});
   }
-  const std::uint64_t position = record_size(3);            // the second record
-  const std::uint64_t record_offset = kHeader + position;   // its header in the file
+  const std::uint64_t position = record_size(3);                     // the second record
+  const std::uint64_t record_offset = kHeader + position;            // its header in the file
   overwrite(record_offset + sizeof(layout::RecordHeader) + 1, "X");  // "two" -> "tXo"
 
   const ToolRun run = run_tool({"verify", path()});
@@ -113,7 +114,8 @@ TEST_F(ToolVerify, DamagedHeaderIsExitOne) {
   overwrite(offsetof(layout::Identity, created_unix_ns), le64(12345));  // breaks the identity checksum
   const ToolRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
-  EXPECT_NE(run.out.find(path() + ": damaged: header (file offsets 0-127): header checksum mismatch"), std::string::npos)
+  EXPECT_NE(run.out.find(path() + ": damaged: header (file offsets 0-127): header checksum mismatch"),
+            std::string::npos)
       << run.out;
 }
 

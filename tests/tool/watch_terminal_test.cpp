@@ -65,7 +65,7 @@ TEST_P(ToolWatchTerminal, EveryLineFitsAndTheRedrawMovesUpTheRowsDrawn) {
     EXPECT_EQ(frame.lines[5].rfind("durable    sequence 0", 0), 0u) << frame.lines[5];
     std::size_t rows = 0;
     for (const std::string& line : frame.lines) {
-      EXPECT_LE(line.size(), columns) << line;  // ASCII here: one byte per column
+      EXPECT_LE(line.size(), columns) << line;                           // ASCII here: one byte per column
       rows += line.empty() ? 1 : (line.size() + columns - 1) / columns;  // a longer line would wrap
     }
     rows_before = rows;

@@ -90,8 +90,9 @@ TEST_F(ToolWatchDamage, ImpossiblePositions) {
   create();
   overwrite(offsetof(layout::Header, producer), le64(3 * 64 * 1024 + 8));  // three rings and a record ahead
   overwrite(offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence), le64(std::uint64_t{1} << 63));
-  expect_problem("positions in the header (producer line at file offset 128, consumer line at file offset 256): "
-                 "impossible positions: read 0, write 196616, capacity 65536");
+  expect_problem(
+      "positions in the header (producer line at file offset 128, consumer line at file offset 256): "
+      "impossible positions: read 0, write 196616, capacity 65536");
 }
 
 // Positions and records intact, the producer's sequence word impossible. Not damage (stat and

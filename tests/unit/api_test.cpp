@@ -256,8 +256,10 @@ TEST(Api, SecondProducerAndSecondConsumerAreRefusedWithThePid) {
   const std::string pid = "pid " + std::to_string(::getpid());
   for (int role = 0; role < 2; ++role) {
     try {
-      if (role == 0) (void)Producer::open(q.path());
-      else (void)Consumer::open(q.path());
+      if (role == 0)
+        (void)Producer::open(q.path());
+      else
+        (void)Consumer::open(q.path());
       FAIL() << "second " << (role == 0 ? "producer" : "consumer") << " accepted";
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), ErrorCode::role_taken);

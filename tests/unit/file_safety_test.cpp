@@ -50,8 +50,10 @@ void expect_refused(const std::filesystem::path& path, ErrorCode code, const std
   const std::vector<char> before = regular ? read_file(path) : std::vector<char>{};
   for (int role = 0; role < 2; ++role) {
     try {
-      if (role == 0) (void)Producer::open(path);
-      else (void)Consumer::open(path);
+      if (role == 0)
+        (void)Producer::open(path);
+      else
+        (void)Consumer::open(path);
       ADD_FAILURE() << "opened " << path;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), code) << e.what();

@@ -270,7 +270,8 @@ TEST(RingHostile, UnalignedWritePosition) {
 }
 
 TEST(RingHostile, LengthRunningPastTheWritePositionOrTheRing) {
-  for (std::uint32_t bad : {std::uint32_t{100}, std::uint32_t{5000}, std::uint32_t{0x7fffffff}, std::uint32_t{0xffffffff}}) {
+  for (std::uint32_t bad :
+       {std::uint32_t{100}, std::uint32_t{5000}, std::uint32_t{0x7fffffff}, std::uint32_t{0xffffffff}}) {
     HeapRing r(4096);
     ASSERT_TRUE(r.write("abc"));
     store_record_header(r.data.data(), {bad, 0, 0});

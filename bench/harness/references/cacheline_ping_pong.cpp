@@ -29,7 +29,8 @@ LatencyRow measure_cacheline_ping_pong(const Config& config, std::uint64_t round
     while (line.load(std::memory_order_acquire) != theirs) cpu_relax();
     line.store(theirs + 1, std::memory_order_release);
   };
-  return measure_reference_ping_pong(config, "cache-line ping-pong (reference)", 64, round_trips, repetitions, ping, pong);
+  return measure_reference_ping_pong(config, "cache-line ping-pong (reference)", 64, round_trips, repetitions, ping,
+                                     pong);
 }
 
 }  // namespace bench

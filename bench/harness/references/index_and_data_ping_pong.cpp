@@ -54,7 +54,8 @@ LatencyRow measure_index_and_data_ping_pong(const Config& config, std::uint64_t 
     write_payload(c.pong.data, i + 1);
     c.pong.index.words[0].store(i + 1, std::memory_order_release);  // pairs with ping's acquire: the payload
   };
-  return measure_reference_ping_pong(config, "index + data ping-pong (reference)", 64, round_trips, repetitions, ping, pong);
+  return measure_reference_ping_pong(config, "index + data ping-pong (reference)", 64, round_trips, repetitions, ping,
+                                     pong);
 }
 
 }  // namespace bench

@@ -22,7 +22,9 @@ class SharedPage {
   SharedPage(const SharedPage&) = delete;
   SharedPage& operator=(const SharedPage&) = delete;
   template <class T>
-  T& as() const noexcept { return *new (memory_) T{}; }  // constructs T at the page's start
+  T& as() const noexcept {
+    return *new (memory_) T{};
+  }  // constructs T at the page's start
 
  private:
   static constexpr std::size_t kSize = 4096;

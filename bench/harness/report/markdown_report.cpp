@@ -39,7 +39,8 @@ std::string size_text(std::size_t size) { return std::to_string(size) + " B"; }
 std::string markdown_report(const Config& config, const RunResults& results) {
   std::ostringstream out;
   out << "# shmq-bench " << (results.smoke ? "smoke run (tiny counts: the figures mean nothing)" : "run") << "\n\n";
-  out << "- Machine: " << results.cpu_model << ", " << results.online_cpus << " online CPUs, Linux " << results.kernel << "\n";
+  out << "- Machine: " << results.cpu_model << ", " << results.online_cpus << " online CPUs, Linux " << results.kernel
+      << "\n";
   out << "- Started: " << results.started_at << "\n";
   out << "- Processes: producer/initiator on CPU " << config.cpus[0] << ", consumer/echo on CPU " << config.cpus[1]
       << (results.pinned ? " (pinned)" : " — **pinning failed for some runs: those rows are unpinned**") << "\n";
@@ -99,7 +100,8 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     out << "| directory | bytes | MB/s |\n|---|---:|---:|\n";
     for (const auto& row : results.disk) {
       out << "| " << row.directory << " | " << row.bytes << " | "
-          << (row.status.state == RowState::ok ? spread_text(row.megabytes_per_second) : status_text(row.status)) << " |\n";
+          << (row.status.state == RowState::ok ? spread_text(row.megabytes_per_second) : status_text(row.status))
+          << " |\n";
     }
     out << "\n";
   }
@@ -108,7 +110,8 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     char text[256];
     out << "## Durable mode (queue files under the disk reference's directory; checksums on)\n\n";
     out << "| measurement | result |\n|---|---|\n";
-    out << "| producer alone fills a " << d.fill_queue_bytes << "-byte queue, 1024 B messages, 10 ms checkpoints, then sync() | ";
+    out << "| producer alone fills a " << d.fill_queue_bytes
+        << "-byte queue, 1024 B messages, 10 ms checkpoints, then sync() | ";
     if (d.fill_status.state != RowState::ok) {
       out << status_text(d.fill_status) << " |\n";
     } else {
@@ -117,7 +120,8 @@ std::string markdown_report(const Config& config, const RunResults& results) {
       out << text << (d.fill_pinned ? "" : " (unpinned)") << " |\n";
       out << "| fill / sequential write + fdatasync | ";
       if (d.fill_to_disk > 0) {
-        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s)", d.fill_to_disk, si(d.disk_megabytes_per_second).c_str());
+        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s)", d.fill_to_disk,
+                      si(d.disk_megabytes_per_second).c_str());
         out << text << " |\n";
       } else {
         out << "n/a (no disk reference) |\n";
@@ -141,7 +145,8 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     for (const auto& cost : d.checksum_costs) {
       out << "| " << cost.size << " B throughput, " << d.checksummed_row << " / " << d.non_durable_row << " | ";
       if (cost.ratio > 0) {
-        std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", cost.ratio, si(cost.with).c_str(), si(cost.without).c_str());
+        std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", cost.ratio, si(cost.with).c_str(),
+                      si(cost.without).c_str());
         out << text << " |\n";
       } else {
         out << "n/a (both rows must run) |\n";

@@ -15,7 +15,8 @@ namespace bip = boost::interprocess;
 
 class MessageQueueSender final : public Sender {
  public:
-  MessageQueueSender(const std::string& name, std::size_t size) : queue_(bip::open_only, name.c_str()), staging_(size, std::byte{0x5a}) {}
+  MessageQueueSender(const std::string& name, std::size_t size)
+      : queue_(bip::open_only, name.c_str()), staging_(size, std::byte{0x5a}) {}
   std::span<std::byte> claim() override { return staging_; }
   void commit() override { queue_.send(staging_.data(), staging_.size(), 0); }
 
@@ -26,7 +27,8 @@ class MessageQueueSender final : public Sender {
 
 class MessageQueueReceiver final : public Receiver {
  public:
-  MessageQueueReceiver(const std::string& name, std::size_t size) : queue_(bip::open_only, name.c_str()), buffer_(size) {}
+  MessageQueueReceiver(const std::string& name, std::size_t size)
+      : queue_(bip::open_only, name.c_str()), buffer_(size) {}
   std::span<const std::byte> receive() override {
     bip::message_queue::size_type received = 0;
     unsigned priority = 0;
@@ -75,6 +77,8 @@ class BoostMessageQueueTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_boost_message_queue_transport() { return std::make_unique<BoostMessageQueueTransport>(); }
+std::unique_ptr<Transport> make_boost_message_queue_transport() {
+  return std::make_unique<BoostMessageQueueTransport>();
+}
 
 }  // namespace bench

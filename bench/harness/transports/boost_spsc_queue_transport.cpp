@@ -69,11 +69,16 @@ class SlotReceiver final : public Receiver {
 template <template <std::size_t> class T, class Base>
 std::unique_ptr<Base> for_slot_size(std::size_t size, const std::string& segment) {
   switch (size) {
-    case 8: return std::make_unique<T<8>>(segment);
-    case 64: return std::make_unique<T<64>>(segment);
-    case 1024: return std::make_unique<T<1024>>(segment);
-    case 65536: return std::make_unique<T<65536>>(segment);
-    default: throw Unavailable("fixed slots are built for 8, 64, 1024 and 65536 bytes only");
+    case 8:
+      return std::make_unique<T<8>>(segment);
+    case 64:
+      return std::make_unique<T<64>>(segment);
+    case 1024:
+      return std::make_unique<T<1024>>(segment);
+    case 65536:
+      return std::make_unique<T<65536>>(segment);
+    default:
+      throw Unavailable("fixed slots are built for 8, 64, 1024 and 65536 bytes only");
   }
 }
 
@@ -95,11 +100,20 @@ class BoostSpscQueueTransport final : public Transport {
       names_.push_back(base + "-" + std::to_string(channel));
       bip::managed_shared_memory segment(bip::create_only, names_.back().c_str(), depth * (size_ + 64) + (1u << 20));
       switch (size_) {
-        case 8: construct_queue<8>(segment, depth); break;
-        case 64: construct_queue<64>(segment, depth); break;
-        case 1024: construct_queue<1024>(segment, depth); break;
-        case 65536: construct_queue<65536>(segment, depth); break;
-        default: throw Unavailable("fixed slots are built for 8, 64, 1024 and 65536 bytes only");
+        case 8:
+          construct_queue<8>(segment, depth);
+          break;
+        case 64:
+          construct_queue<64>(segment, depth);
+          break;
+        case 1024:
+          construct_queue<1024>(segment, depth);
+          break;
+        case 65536:
+          construct_queue<65536>(segment, depth);
+          break;
+        default:
+          throw Unavailable("fixed slots are built for 8, 64, 1024 and 65536 bytes only");
       }
     }
   }

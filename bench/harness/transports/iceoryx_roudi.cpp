@@ -31,7 +31,8 @@ void RoudiProcess::write_config(const std::filesystem::path& config) const {
   std::ofstream out(config);
   out << "[general]\nversion = 1\n\n[[segment]]\n";
   const std::pair<int, int> pools[] = {{128, 2048}, {2048, 2048}, {16384, 512}, {131072, 640}};
-  for (const auto& [size, count] : pools) out << "\n[[segment.mempool]]\nsize = " << size << "\ncount = " << count << "\n";
+  for (const auto& [size, count] : pools)
+    out << "\n[[segment.mempool]]\nsize = " << size << "\ncount = " << count << "\n";
 }
 
 void RoudiProcess::ensure_running() {

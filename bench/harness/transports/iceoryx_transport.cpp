@@ -49,7 +49,8 @@ template <class Ready>
 void wait_until(Ready ready, const char* what) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!ready()) {
-    if (std::chrono::steady_clock::now() > deadline) throw Unavailable(std::string("iceoryx: no ") + what + " within 10 s");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Unavailable(std::string("iceoryx: no ") + what + " within 10 s");
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
@@ -88,7 +89,8 @@ class IceoryxSender final : public Sender {
 
 class IceoryxReceiver final : public Receiver {
  public:
-  IceoryxReceiver(const iox::capro::ServiceDescription& service, std::size_t size, std::size_t ring_bytes, IceoryxWait wait)
+  IceoryxReceiver(const iox::capro::ServiceDescription& service, std::size_t size, std::size_t ring_bytes,
+                  IceoryxWait wait)
       : subscriber_(service, options(size, ring_bytes)), size_(size) {
     wait_until([&] { return subscriber_.getSubscriptionState() == iox::SubscribeState::SUBSCRIBED; }, "subscription");
     if (wait == IceoryxWait::wait_set) {

@@ -24,7 +24,8 @@ mqd_t open_queue(const std::string& name, int flags) {
 
 class MqueueSender final : public Sender {
  public:
-  MqueueSender(const std::string& name, std::size_t size) : queue_(open_queue(name, O_WRONLY)), staging_(size, std::byte{0x5a}) {}
+  MqueueSender(const std::string& name, std::size_t size)
+      : queue_(open_queue(name, O_WRONLY)), staging_(size, std::byte{0x5a}) {}
   ~MqueueSender() override { mq_close(queue_); }
   std::span<std::byte> claim() override { return staging_; }
   void commit() override {

@@ -179,14 +179,22 @@ class ShmqTransport final : public Transport {
 
 std::string shmq_transport_name(ShmqMode mode) {
   switch (mode) {
-    case ShmqMode::busy_poll: return "shmq busy-poll";
-    case ShmqMode::checksummed: return "shmq busy-poll checksums";
-    case ShmqMode::batched: return "shmq busy-poll batched";
-    case ShmqMode::zero_copy: return "shmq busy-poll zero-copy";
-    case ShmqMode::blocking: return "shmq blocking";
-    case ShmqMode::durable_1ms: return "shmq durable 1 ms checkpoints";
-    case ShmqMode::durable_10ms: return "shmq durable 10 ms checkpoints";
-    case ShmqMode::durable_sync: return "shmq durable sync every 32";
+    case ShmqMode::busy_poll:
+      return "shmq busy-poll";
+    case ShmqMode::checksummed:
+      return "shmq busy-poll checksums";
+    case ShmqMode::batched:
+      return "shmq busy-poll batched";
+    case ShmqMode::zero_copy:
+      return "shmq busy-poll zero-copy";
+    case ShmqMode::blocking:
+      return "shmq blocking";
+    case ShmqMode::durable_1ms:
+      return "shmq durable 1 ms checkpoints";
+    case ShmqMode::durable_10ms:
+      return "shmq durable 10 ms checkpoints";
+    case ShmqMode::durable_sync:
+      return "shmq durable sync every 32";
   }
   return "shmq";
 }

@@ -15,7 +15,9 @@ namespace bench {
 
 namespace {
 
-[[noreturn]] void fail(const char* what) { throw std::runtime_error(std::string(what) + ": " + zmq_strerror(zmq_errno())); }
+[[noreturn]] void fail(const char* what) {
+  throw std::runtime_error(std::string(what) + ": " + zmq_strerror(zmq_errno()));
+}
 
 // One context per process, terminated (flushing queued messages) when its last socket closes.
 class Context {
@@ -40,7 +42,8 @@ class Context {
 
 class Socket {
  public:
-  Socket(int high_water_mark, int buffer_bytes) : context_(Context::get()), handle_(zmq_socket(context_->handle(), ZMQ_PAIR)) {
+  Socket(int high_water_mark, int buffer_bytes)
+      : context_(Context::get()), handle_(zmq_socket(context_->handle(), ZMQ_PAIR)) {
     if (handle_ == nullptr) fail("zmq_socket");
     zmq_setsockopt(handle_, ZMQ_SNDHWM, &high_water_mark, sizeof high_water_mark);
     zmq_setsockopt(handle_, ZMQ_RCVHWM, &high_water_mark, sizeof high_water_mark);
@@ -111,8 +114,8 @@ class ZeromqTransport final : public Transport {
                                           high_water_mark_, buffer_bytes_);
   }
   std::unique_ptr<Receiver> open_receiver(int channel) override {
-    return std::make_unique<ZeromqReceiver>("ipc://" + paths_.at(static_cast<std::size_t>(channel)),
-                                            high_water_mark_, buffer_bytes_);
+    return std::make_unique<ZeromqReceiver>("ipc://" + paths_.at(static_cast<std::size_t>(channel)), high_water_mark_,
+                                            buffer_bytes_);
   }
   void cleanup() noexcept override {
     std::error_code ignored;

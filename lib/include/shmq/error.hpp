@@ -13,16 +13,16 @@
 namespace shmq {
 
 enum class ErrorCode {
-  invalid_argument,   // bad options or arguments (capacity not a power of two, message too large, ...)
-  io,                 // a system call failed: sys_errno() says which errno
-  already_exists,     // create: something already exists at the path
-  not_a_queue,        // the file is not a shmq queue, or not one this build can read
-  incompatible,       // a shmq queue of another format version or layout
-  damaged,            // a shmq queue whose header or positions are impossible
-  foreign_owner,      // the file belongs to another uid (see OpenOptions::allow_other_owner)
-  role_taken,         // another process is attached as producer (or consumer)
-  corrupt,            // a record or position read from the peer broke the protocol (sticky)
-  usage,              // the API was used out of order (two reservations at once, ...)
+  invalid_argument,  // bad options or arguments (capacity not a power of two, message too large, ...)
+  io,                // a system call failed: sys_errno() says which errno
+  already_exists,    // create: something already exists at the path
+  not_a_queue,       // the file is not a shmq queue, or not one this build can read
+  incompatible,      // a shmq queue of another format version or layout
+  damaged,           // a shmq queue whose header or positions are impossible
+  foreign_owner,     // the file belongs to another uid (see OpenOptions::allow_other_owner)
+  role_taken,        // another process is attached as producer (or consumer)
+  corrupt,           // a record or position read from the peer broke the protocol (sticky)
+  usage,             // the API was used out of order (two reservations at once, ...)
 };
 
 const char* to_string(ErrorCode code) noexcept;

@@ -6,7 +6,9 @@
 
 #include <memory>
 
-namespace spdlog { class logger; }
+namespace spdlog {
+class logger;
+}
 
 namespace shmq {
 

@@ -18,9 +18,7 @@ struct Message {
   std::span<const std::byte> bytes;
   std::uint64_t sequence = 0;  // assigned by the queue: 0, 1, 2, ... in send order, never reused
 
-  std::string_view text() const noexcept {
-    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-  }
+  std::string_view text() const noexcept { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
 };
 
 }  // namespace shmq

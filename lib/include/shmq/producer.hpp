@@ -4,11 +4,11 @@
 // kernel drops when the process dies, so a producer restarted after a crash attaches at once and
 // continues the sequence numbers from where the file says the queue stands.
 //
-// Durability: see sync(). Visibility: a message is visible to the consumer once it is published. send()/try_send() publish
-// at once; commit(Publish::later) stages a message, and publish() makes every staged message
-// visible with a single store. Staged messages are also published before the producer waits for
-// space and when it is destroyed. What is visible is in the page cache, so it survives the death of
-// either process; surviving an OS crash is the job of checkpoints (docs/DESIGN.md).
+// Durability: see sync(). Visibility: a message is visible to the consumer once it is published. send()/try_send()
+// publish at once; commit(Publish::later) stages a message, and publish() makes every staged message visible with a
+// single store. Staged messages are also published before the producer waits for space and when it is destroyed. What
+// is visible is in the page cache, so it survives the death of either process; surviving an OS crash is the job of
+// checkpoints (docs/DESIGN.md).
 //
 // Memory ordering: everything written into a message before it is published happens-before the
 // consumer's reading of it (a release store of the write position, paired with the consumer's
@@ -37,7 +37,6 @@
 namespace shmq {
 
 enum class Publish : std::uint8_t { now, later };
-
 
 class Producer;
 
@@ -90,7 +89,9 @@ class Producer {
   Result<std::uint64_t> try_send(std::span<const std::byte> message, Publish publish = Publish::now);
   Result<std::uint64_t> send(std::span<const std::byte> message);
   Result<std::uint64_t> send_for(std::span<const std::byte> message, std::chrono::nanoseconds timeout);
-  Result<std::uint64_t> try_send(std::string_view text, Publish publish = Publish::now) { return try_send(as_bytes(text), publish); }
+  Result<std::uint64_t> try_send(std::string_view text, Publish publish = Publish::now) {
+    return try_send(as_bytes(text), publish);
+  }
   Result<std::uint64_t> send(std::string_view text) { return send(as_bytes(text)); }
   Result<std::uint64_t> send_for(std::string_view text, std::chrono::nanoseconds timeout) {
     return send_for(as_bytes(text), timeout);

@@ -12,10 +12,10 @@
 namespace shmq {
 
 struct QueueInfo {
-  std::uint64_t capacity = 0;          // ring bytes
-  std::size_t max_message_size = 0;    // the largest message the queue takes
-  bool checksums = false;              // every record carries a checksum
-  bool durable = false;                // the producer keeps msync checkpoints
+  std::uint64_t capacity = 0;        // ring bytes
+  std::size_t max_message_size = 0;  // the largest message the queue takes
+  bool checksums = false;            // every record carries a checksum
+  bool durable = false;              // the producer keeps msync checkpoints
 };
 
 // The largest message a queue of `capacity` ring bytes takes (capacity - 16; 0 below 16 bytes).

@@ -16,14 +16,14 @@ namespace shmq {
 // ring past that point is cleared so that nothing stale can ever validate. A file that cannot be
 // trusted (both checkpoint slots invalid, durable records missing) is refused and left untouched.
 struct RecoveryReport {
-  bool ran = false;                        // false: nothing to recover (used in this boot)
-  std::uint64_t checkpoint = 0;            // counter of the checkpoint recovery started from
-  std::uint64_t durable_sequence = 0;      // messages below this were durable at that checkpoint
-  std::uint64_t recovered_messages = 0;    // valid messages found after the checkpoint (kept)
-  std::uint64_t discarded_bytes = 0;       // ring bytes cleared after the last valid record
-  std::uint64_t next_sequence = 0;         // the sequence the producer continues with
-  std::uint64_t read_sequence = 0;         // where the consumer resumes (the checkpoint's consumer position)
-  std::string stopped_because;             // why the scan after the checkpoint stopped
+  bool ran = false;                      // false: nothing to recover (used in this boot)
+  std::uint64_t checkpoint = 0;          // counter of the checkpoint recovery started from
+  std::uint64_t durable_sequence = 0;    // messages below this were durable at that checkpoint
+  std::uint64_t recovered_messages = 0;  // valid messages found after the checkpoint (kept)
+  std::uint64_t discarded_bytes = 0;     // ring bytes cleared after the last valid record
+  std::uint64_t next_sequence = 0;       // the sequence the producer continues with
+  std::uint64_t read_sequence = 0;       // where the consumer resumes (the checkpoint's consumer position)
+  std::string stopped_because;           // why the scan after the checkpoint stopped
 };
 
 // Repair: the explicit act for a queue that open refuses (both checkpoint slots invalid, durable

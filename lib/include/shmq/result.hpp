@@ -21,14 +21,23 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   Result(Status status) noexcept : status_(status) { assert(status != Status::ok); }  // NOLINT: implicit on purpose
-  Result(T value) noexcept : status_(Status::ok), value_(std::move(value)) {}       // NOLINT
+  Result(T value) noexcept : status_(Status::ok), value_(std::move(value)) {}         // NOLINT
   Status status() const noexcept { return status_; }
   bool ok() const noexcept { return status_ == Status::ok; }
   explicit operator bool() const noexcept { return ok(); }
   // Preconditions: ok().
-  T& value() & noexcept { assert(ok()); return value_; }
-  const T& value() const& noexcept { assert(ok()); return value_; }
-  T&& value() && noexcept { assert(ok()); return std::move(value_); }
+  T& value() & noexcept {
+    assert(ok());
+    return value_;
+  }
+  const T& value() const& noexcept {
+    assert(ok());
+    return value_;
+  }
+  T&& value() && noexcept {
+    assert(ok());
+    return std::move(value_);
+  }
   T* operator->() noexcept { return &value(); }
   const T* operator->() const noexcept { return &value(); }
   T& operator*() & noexcept { return value(); }

@@ -72,7 +72,8 @@ inline CLI::Validator size_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         if (parse_size(text)) return {};
-        return "'" + text + "' is not a size: give bytes, or a number with KiB, MiB, GiB or TiB (binary: 64KiB = 65536)";
+        return "'" + text +
+               "' is not a size: give bytes, or a number with KiB, MiB, GiB or TiB (binary: 64KiB = 65536)";
       },
       "");
 }
@@ -92,7 +93,9 @@ class BelowErrorSink final : public spdlog::sinks::sink {
   }
   void flush() override { inner_->flush(); }
   void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
-  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override { inner_->set_formatter(std::move(formatter)); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
 
  private:
   std::shared_ptr<spdlog::sinks::sink> inner_;

@@ -104,11 +104,16 @@ enum class PayloadCheck {
 
 inline const char* to_string(PayloadCheck check) noexcept {
   switch (check) {
-    case PayloadCheck::ok: return "ok";
-    case PayloadCheck::too_short: return "shorter than a generated payload";
-    case PayloadCheck::malformed: return "not a generated payload (malformed header)";
-    case PayloadCheck::wrong_sequence: return "embedded sequence number differs from the message's";
-    case PayloadCheck::bad_checksum: return "checksum mismatch";
+    case PayloadCheck::ok:
+      return "ok";
+    case PayloadCheck::too_short:
+      return "shorter than a generated payload";
+    case PayloadCheck::malformed:
+      return "not a generated payload (malformed header)";
+    case PayloadCheck::wrong_sequence:
+      return "embedded sequence number differs from the message's";
+    case PayloadCheck::bad_checksum:
+      return "checksum mismatch";
   }
   return "unknown";
 }
