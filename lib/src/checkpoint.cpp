@@ -73,6 +73,8 @@ Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout:
       instance_id_(instance_id),
       requested_at_(last.write_position),
       last_(last) {
+  // condition_variable::wait_for adds the interval to now(): keep the sum from overflowing.
+  policy_.interval = std::min<std::chrono::milliseconds>(policy_.interval, std::chrono::hours(24 * 365));
   published_.store(published, next_sequence);
   const bool background = policy_.bytes != 0 || policy_.interval.count() > 0;
   request_every_ = !background          ? ~std::uint64_t{0}

@@ -12,12 +12,10 @@
 #include "shmq/log.hpp"
 #include "waiting.hpp"
 
-namespace shmq {
+namespace shmq::detail {
 
-using detail::Role;
-
-struct Consumer::Impl {
-  Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+struct ConsumerImpl {
+  ConsumerImpl(QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
   detail::QueueFile file;
   detail::RingReader reader;
   RecoveryReport recovery;
@@ -65,7 +63,13 @@ struct Consumer::Impl {
   }
 };
 
-Consumer::Consumer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+}  // namespace shmq::detail
+
+namespace shmq {
+
+using detail::Role;
+
+Consumer::Consumer(std::unique_ptr<detail::ConsumerImpl> impl) noexcept : impl_(std::move(impl)) {}
 Consumer::Consumer(Consumer&&) noexcept = default;
 Consumer& Consumer::operator=(Consumer&& other) noexcept {
   if (this != &other) {
@@ -82,8 +86,8 @@ Consumer::~Consumer() {
 
 Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
-    auto impl =
-        std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    auto impl = std::make_unique<detail::ConsumerImpl>(
+        detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
     impl->recovery = detail::recover_if_needed(impl->file);
     detail::take_role(impl->file, Role::consumer);
     // Resume after the last message our predecessor released.

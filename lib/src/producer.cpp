@@ -14,20 +14,25 @@
 #include "shmq/log.hpp"
 #include "waiting.hpp"
 
-namespace shmq {
+namespace shmq::detail {
 
-using detail::Role;
-
-struct Producer::Impl {
-  Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+struct ProducerImpl {
+  ProducerImpl(QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+  ProducerImpl(const ProducerImpl&) = delete;
+  ProducerImpl& operator=(const ProducerImpl&) = delete;
+  ~ProducerImpl() {
+    if (outstanding != nullptr) {  // a Reservation outlives its Producer: make it say so, never dangle
+      outstanding->owner_ = nullptr;
+      outstanding->orphaned_ = true;
+    }
+  }
   detail::QueueFile file;
   detail::RingWriter writer;
   std::unique_ptr<detail::Checkpointer> checkpointer;  // durable queues only
   RecoveryReport recovery;
   WaitOptions wait;
-  std::optional<Error> broken;  // sticky: once the consumer broke the protocol, every call fails
-  std::uint64_t reserved_length = 0;
-  bool reserving = false;
+  std::optional<Error> broken;         // sticky: once the consumer broke the protocol, every call fails
+  Reservation* outstanding = nullptr;  // the reservation not yet committed or abandoned (at most one)
   bool peer_gone_logged = false;
 
   layout::Header& header() const { return file.header(); }
@@ -42,7 +47,7 @@ struct Producer::Impl {
       throw *broken;
     if (checkpointer && checkpointer->failed()) [[unlikely]]
       throw checkpointer->failure();
-    if (reserving) [[unlikely]]
+    if (outstanding != nullptr) [[unlikely]]
       throw Error(ErrorCode::usage, file.path(), "a reservation is outstanding: commit or abandon it first");
     if (length > writer.max_length()) [[unlikely]] {
       throw Error(ErrorCode::invalid_argument, file.path(),
@@ -70,16 +75,25 @@ struct Producer::Impl {
   Result<std::byte*> reserve_until(std::size_t length, std::int64_t deadline) {
     check_usable(length);
     return guarded([&]() -> Result<std::byte*> {
+      bool checkpointed = false;
       for (;;) {
         if (std::byte* p = writer.try_reserve(length)) return p;
-        if (checkpointer && writer.has_room_after_checkpoint(writer.room_needed(length))) {
+        if (checkpointer && !checkpointed && writer.has_room_after_checkpoint(writer.room_needed(length))) {
           // The consumer released the space, but only a checkpoint lets us reuse it (a power loss
-          // would otherwise restart the consumer inside overwritten records).
+          // would otherwise restart the consumer inside overwritten records). One per wait round:
+          // a consumer whose position flips back and forth cannot keep us checkpointing forever.
           publish_and_wake();
           checkpointer->checkpoint_now();
+          checkpointed = true;
           continue;
         }
-        if (deadline == 0) return Status::would_block;
+        checkpointed = false;
+        if (deadline == 0) {
+          // The consumer frees only what it can see: publish what is staged, including the padding
+          // try_reserve stages before a record over half the ring, or a retry could never succeed.
+          if (writer.has_staged()) publish_and_wake();
+          return Status::would_block;
+        }
         publish_and_wake();  // staged messages and padding must be visible before we wait on the consumer
         const Status s = detail::wait_until(
             header().space_ready, wait, deadline,
@@ -114,20 +128,24 @@ struct Producer::Impl {
     return commit(message.size(), publish);
   }
 
-  Result<Reservation> reservation(Producer* owner, std::size_t size, std::int64_t deadline) {
+  Result<Reservation> reservation(std::size_t size, std::int64_t deadline) {
     Result<std::byte*> room = reserve_until(size, deadline);
     if (!room) return room.status();
-    reserving = true;
-    reserved_length = size;
-    return Reservation(owner, std::span<std::byte>(*room, size), writer.next_sequence());
+    return Reservation(this, std::span<std::byte>(*room, size), writer.next_sequence());
   }
 };
+
+}  // namespace shmq::detail
+
+namespace shmq {
+
+using detail::Role;
 
 namespace {
 constexpr std::int64_t kTryOnly = 0;
 }
 
-Producer::Producer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Producer::Producer(std::unique_ptr<detail::ProducerImpl> impl) noexcept : impl_(std::move(impl)) {}
 Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&& other) noexcept {
   if (this != &other) {
@@ -164,8 +182,8 @@ Producer Producer::create(const std::filesystem::path& path, const CreateOptions
 
 Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
   try {
-    auto impl =
-        std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
+    auto impl = std::make_unique<detail::ProducerImpl>(
+        detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
     impl->recovery = detail::recover_if_needed(impl->file);
     detail::take_role(impl->file, Role::producer);
     // Resume: the next sequence number is the one after the last published message. Walk the
@@ -211,22 +229,29 @@ Result<std::uint64_t> Producer::send_for(std::span<const std::byte> message, std
 }
 
 Result<std::uint64_t> Producer::send_batch(std::span<const std::span<const std::byte>> messages) {
+  // Every size is checked before anything is sent: a batch with one message too large sends none.
+  for (const auto& message : messages) impl_->check_usable(message.size());
   const std::uint64_t first = impl_->writer.next_sequence();
-  for (const auto& message : messages) {
-    Result<std::uint64_t> sent = impl_->send_until(message, detail::kNever, Publish::later);
-    if (!sent) {
-      impl_->publish_and_wake();
-      return sent.status();
+  try {
+    for (const auto& message : messages) {
+      Result<std::uint64_t> sent = impl_->send_until(message, detail::kNever, Publish::later);
+      if (!sent) {
+        impl_->publish_and_wake();
+        return sent.status();
+      }
     }
+  } catch (...) {
+    impl_->publish_and_wake();  // what was accepted before the error is not left staged
+    throw;
   }
   impl_->publish_and_wake();
   return first;
 }
 
-Result<Reservation> Producer::try_reserve(std::size_t size) { return impl_->reservation(this, size, kTryOnly); }
-Result<Reservation> Producer::reserve(std::size_t size) { return impl_->reservation(this, size, detail::kNever); }
+Result<Reservation> Producer::try_reserve(std::size_t size) { return impl_->reservation(size, kTryOnly); }
+Result<Reservation> Producer::reserve(std::size_t size) { return impl_->reservation(size, detail::kNever); }
 Result<Reservation> Producer::reserve_for(std::size_t size, std::chrono::nanoseconds timeout) {
-  return impl_->reservation(this, size, detail::deadline_after(timeout));
+  return impl_->reservation(size, detail::deadline_after(timeout));
 }
 
 void Producer::publish() noexcept { impl_->publish_and_wake(); }
@@ -271,15 +296,25 @@ void Producer::set_wait_options(const WaitOptions& wait) noexcept { impl_->wait 
 
 // ---- Reservation ----
 
-Reservation::Reservation(Reservation&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), bytes_(other.bytes_), sequence_(other.sequence_) {}
+Reservation::Reservation(detail::ProducerImpl* owner, std::span<std::byte> bytes, std::uint64_t sequence) noexcept
+    : owner_(owner), bytes_(bytes), sequence_(sequence) {
+  owner_->outstanding = this;
+}
+
+void Reservation::take_from(Reservation& other) noexcept {
+  owner_ = std::exchange(other.owner_, nullptr);
+  bytes_ = std::exchange(other.bytes_, {});
+  sequence_ = other.sequence_;
+  orphaned_ = std::exchange(other.orphaned_, false);
+  if (owner_ != nullptr) owner_->outstanding = this;  // the Producer follows the reservation to its new address
+}
+
+Reservation::Reservation(Reservation&& other) noexcept { take_from(other); }
 
 Reservation& Reservation::operator=(Reservation&& other) noexcept {
   if (this != &other) {
     abandon();
-    owner_ = std::exchange(other.owner_, nullptr);
-    bytes_ = other.bytes_;
-    sequence_ = other.sequence_;
+    take_from(other);
   }
   return *this;
 }
@@ -287,21 +322,24 @@ Reservation& Reservation::operator=(Reservation&& other) noexcept {
 Reservation::~Reservation() { abandon(); }
 
 void Reservation::abandon() noexcept {
-  if (owner_ != nullptr) owner_->impl_->reserving = false;  // nothing was committed: the space is simply reused
+  if (owner_ != nullptr) owner_->outstanding = nullptr;  // nothing was committed: the space is simply reused
   owner_ = nullptr;
 }
 
 std::uint64_t Reservation::commit(Publish publish) { return commit(bytes_.size(), publish); }
 
 std::uint64_t Reservation::commit(std::size_t used, Publish publish) {
-  if (owner_ == nullptr)
-    throw Error(ErrorCode::usage, {}, "commit of a reservation that is empty, committed or abandoned");
-  Producer::Impl& impl = *owner_->impl_;
+  if (owner_ == nullptr) {
+    throw Error(ErrorCode::usage, {},
+                orphaned_ ? "commit of a reservation whose Producer was destroyed"
+                          : "commit of a reservation that is empty, committed or abandoned");
+  }
+  detail::ProducerImpl& impl = *owner_;
   if (used > bytes_.size()) {
     throw Error(ErrorCode::usage, impl.file.path(),
                 "commit of " + std::to_string(used) + " bytes into a reservation of " + std::to_string(bytes_.size()));
   }
-  impl.reserving = false;
+  impl.outstanding = nullptr;
   owner_ = nullptr;
   return impl.commit(used, publish);
 }

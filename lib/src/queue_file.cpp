@@ -177,6 +177,16 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   } catch (const bip::interprocess_exception& e) {
     fail_open(ErrorCode::io, path, std::string("cannot map queue file: ") + e.what(), e.get_native_error());
   }
+  // A file truncated between the fstat above and the mapping would raise SIGBUS on first touch:
+  // check the size again now that the mapping exists. (A truncation after this point cannot be
+  // caught without a SIGBUS handler; docs/DESIGN.md, "Untrusted peer".)
+  struct stat after {};
+  if (::fstat(q.fd_.get(), &after) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
+  if (static_cast<std::uint64_t>(after.st_size) != file_size) {
+    fail_open(ErrorCode::damaged, path,
+              "file size changed from " + str(file_size) + " to " + str(static_cast<std::uint64_t>(after.st_size)) +
+                  " bytes while it was being opened (truncated by another process?)");
+  }
   // The mapping must show the identity we validated (the file may have been rewritten meanwhile).
   if (std::memcmp(q.region_->get_address(), &q.identity_, sizeof(layout::Identity)) != 0) {
     fail_open(ErrorCode::damaged, path, "header changed while the file was being opened");
