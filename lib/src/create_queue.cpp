@@ -22,6 +22,7 @@
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
 #include "shmq/producer.hpp"
+#include "shmq/queue.hpp"
 #include "system.hpp"
 
 namespace shmq {
@@ -171,7 +172,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   id.checksum = bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8);
   header->producer.position.store(options.initial_position, std::memory_order_relaxed);
   header->consumer.position.store(options.initial_position, std::memory_order_relaxed);
-  const BootId boot = sys().boot_id();
+  const BootId boot = current_boot_id(path);
   std::memcpy(header->boot.boot_id, boot.data(), boot.size());
   if (options.durable) {  // checkpoint 1: the empty queue
     layout::Checkpoint first{};
@@ -217,12 +218,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
 }  // namespace detail
 
 void create_queue(const std::filesystem::path& path, const CreateOptions& options) {
-  try {
-    detail::create_queue_file(path, options);
-  } catch (const Error& e) {
-    logger()->error("{}", e.what());
-    throw;
-  }
+  detail::create_queue_file(path, options);
 }
 
 }  // namespace shmq

@@ -1,4 +1,5 @@
 #include "shmq/producer.hpp"
+#include "shmq/queue.hpp"
 
 #include <cstring>
 #include <optional>
@@ -62,11 +63,9 @@ struct ProducerImpl {
     try {
       return f();
     } catch (const Error& e) {
-      if (e.code() == ErrorCode::corrupt && !broken) {
-        broken = e;
-        logger()->error("{}", e.what());
-      }
-      throw;
+      Error error = detail::with_path(e, file.path());
+      if (error.code() == ErrorCode::corrupt && !broken) broken = error;
+      throw error;
     }
   }
 
@@ -181,41 +180,49 @@ Producer Producer::create(const std::filesystem::path& path, const CreateOptions
 }
 
 Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
-  try {
-    auto impl = std::make_unique<detail::ProducerImpl>(
-        detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
-    impl->recovery = detail::recover_if_needed(impl->file);
-    detail::take_role(impl->file, Role::producer);
-    // Resume: the next sequence number is the one after the last published message. Walk the
-    // live region (checking every record) to find it; nothing past the write position counts.
-    const detail::RingView view = impl->file.ring_view();
-    const detail::LivePositions live = detail::read_live_positions(view);
-    detail::RingReader walk(view, live.read, live.write, live.read_sequence);
-    Message m;
-    std::uint64_t waiting = 0;
-    while (walk.try_read(m)) ++waiting;
-    const layout::Identity& id = impl->file.identity();
-    if ((id.flags & layout::kFlagDurable) != 0) {
-      const std::optional<layout::Checkpoint> last = detail::newest_checkpoint(impl->file.header(), id);
-      if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
-      const CheckpointPolicy policy = options.checkpoints.value_or(
-          CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
-      impl->checkpointer =
-          std::make_unique<detail::Checkpointer>(view, policy, *last, id.instance_id, live.write, walk.next_sequence());
-      std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
-      // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
-      impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence(), &reclaim);
-    } else {
-      impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());
+  auto impl = std::make_unique<detail::ProducerImpl>(detail::QueueFile::open(path, detail::Access::read_write, options),
+                                                     options.wait);
+  impl->recovery = detail::recover_if_needed(impl->file);
+  detail::take_role(impl->file, Role::producer);
+  // Resume: the next sequence number is the one after the last published message. Walk the
+  // live region (checking every record) to find it; nothing past the write position counts.
+  const detail::RingView view = impl->file.ring_view();
+  const detail::LivePositions live = detail::read_live_positions(view, path);
+  const detail::Scan walk = detail::scan_records(view, live.read, live.write, live.read_sequence);
+  if (!walk.stopped.empty()) throw Error(ErrorCode::corrupt, path, walk.stopped);
+  const std::uint64_t waiting = walk.messages;
+  const layout::Identity& id = impl->file.identity();
+  if ((id.flags & layout::kFlagDurable) != 0) {
+    const std::optional<layout::Checkpoint> last = detail::newest_checkpoint(impl->file.header(), id);
+    if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
+    // Untrusted: the published end must lie within one ring of the checkpoint's read position,
+    // at or after the checkpoint's write position.
+    if (live.write - last->read_position > view.capacity ||
+        last->write_position - last->read_position > live.write - last->read_position) {
+      throw Error(ErrorCode::damaged, path,
+                  "write position " + std::to_string(live.write) + " does not follow checkpoint " +
+                      std::to_string(last->counter) + " (read " + std::to_string(last->read_position) + ", write " +
+                      std::to_string(last->write_position) + ")");
     }
-    detail::announce_attach(impl->file, Role::producer);
-    logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
-                   walk.next_sequence(), waiting);
-    return Producer(std::move(impl));
-  } catch (const Error& e) {
-    logger()->error("{}", e.what());
-    throw;
+    // What the page cache shows may never have reached the disk: trust nothing, neither for
+    // reuse nor for acknowledgements, until this producer has made it durable itself.
+    if (const int rc = detail::make_durable_again(impl->file.fd(), view, *last, live.write); rc != 0) {
+      throw Error(ErrorCode::io, path, "cannot make the last checkpoint and the records after it durable", rc);
+    }
+    const CheckpointPolicy policy = options.checkpoints.value_or(
+        CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
+    impl->checkpointer = std::make_unique<detail::Checkpointer>(view, path, policy, *last, id.instance_id, live.write,
+                                                                walk.next_sequence);
+    std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
+    // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
+    impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence, &reclaim);
+  } else {
+    impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence);
   }
+  detail::announce_attach(impl->file, Role::producer);
+  logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
+                 walk.next_sequence, waiting);
+  return Producer(std::move(impl));
 }
 
 Result<std::uint64_t> Producer::try_send(std::span<const std::byte> message, Publish publish) {

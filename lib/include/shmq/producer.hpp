@@ -76,7 +76,7 @@ class Reservation {
 
 class Producer {
  public:
-  // Creates a new queue file at `path` (exclusively; see create_queue) and attaches to it.
+  // Creates a new queue file at `path` (exclusively; see create_queue in queue.hpp) and attaches to it.
   static Producer create(const std::filesystem::path& path, const CreateOptions& create = {},
                          const OpenOptions& open = {});
   // Attaches to an existing queue file. Throws shmq::Error: role_taken when another process is the
@@ -145,13 +145,4 @@ class Producer {
   }
   std::unique_ptr<detail::ProducerImpl> impl_;
 };
-
-// Creates a queue file and returns once it is complete: built with no name (O_TMPFILE) or, where
-// the file system cannot, under a hidden temporary name (O_CREAT|O_EXCL|O_NOFOLLOW) in the same
-// directory, fully allocated (a full disk fails here, never later with SIGBUS), given exactly
-// `options.mode`, synced, named without replacing anything (linkat, RENAME_NOREPLACE), and the
-// directory synced. Throws shmq::Error (already_exists when anything,
-// even a dangling symlink, is at the path; invalid_argument; io).
-void create_queue(const std::filesystem::path& path, const CreateOptions& options = {});
-
 }  // namespace shmq
