@@ -40,7 +40,7 @@ ReservationHandle::~ReservationHandle() {
 }
 
 py::object ReservationHandle::data() {
-  check_open();
+  if (!open_) throw py::value_error(path_.string() + ": " + kEnded);  // as a released memoryview does
   if (guard_ == nullptr) {
     const std::span<std::byte> bytes = reservation_.bytes();
     guard_ = GuardedBuffer::create(bytes.data(), bytes.size(), true, kEnded);
