@@ -71,6 +71,20 @@ void translate(std::exception_ptr exception) {
 
 }  // namespace
 
+void set_python_error(std::exception_ptr exception) noexcept {
+  try {
+    translate(exception);  // shmq::Error and PeerGone; rethrows anything else
+    return;
+  } catch (...) {
+  }
+  try {
+    py::detail::translate_exception(exception);  // pybind11's own and the standard exceptions
+    return;
+  } catch (...) {
+  }
+  PyErr_SetString(PyExc_SystemError, "shmq: an unknown C++ exception");
+}
+
 void register_errors(py::module_& module) {
   error_base = new_class(module, "Error",
                          "Base of shmq's exceptions. Attributes: code (the C++ ErrorCode's name, or 'peer_gone'), "

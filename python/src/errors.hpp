@@ -4,6 +4,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <exception>
 #include <filesystem>
 #include <string>
 
@@ -11,6 +12,10 @@ namespace shmq_python {
 
 // Adds the exception classes to the module and translates shmq::Error (and PeerGone) into them.
 void register_errors(pybind11::module_& module);
+
+// Sets the Python error for a C++ exception (shmq::Error, PeerGone, pybind11's and the standard
+// ones), as pybind11 does for a bound function; for code that CPython calls directly.
+void set_python_error(std::exception_ptr exception) noexcept;
 
 // Thrown by the bindings when the peer left; becomes shmq.PeerGone.
 struct PeerGone {

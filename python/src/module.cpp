@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "consumer.hpp"
+#include "consumer_iterator.hpp"
 #include "errors.hpp"
 #include "guarded_buffer.hpp"
 #include "message.hpp"
@@ -25,4 +26,5 @@ PYBIND11_MODULE(shmq, module) {
   shmq_python::register_reservation(module);
   shmq_python::register_producer(module);
   shmq_python::register_consumer(module);
+  shmq_python::register_consumer_iterator(module);
 }
