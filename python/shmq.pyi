@@ -231,3 +231,5 @@ def inspect_queue(path: _Path, *, allow_other_owner: bool = False) -> QueueInfo:
     """Reads a queue file's parameters read-only, without attaching."""
 
 def max_message_size(capacity: int) -> int: ...
+def set_log_level(level: str) -> None:
+    """'trace', 'debug', 'info' (default), 'warning', 'error', 'critical' or 'off': what the library logs to stderr."""

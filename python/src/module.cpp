@@ -5,6 +5,7 @@
 #include "consumer_iterator.hpp"
 #include "errors.hpp"
 #include "guarded_buffer.hpp"
+#include "log_level.hpp"
 #include "message.hpp"
 #include "producer.hpp"
 #include "queue_files.hpp"
@@ -23,6 +24,7 @@ PYBIND11_MODULE(shmq, module) {
   shmq_python::register_guarded_buffer(module);
   shmq_python::register_message(module);
   shmq_python::register_queue_files(module);
+  shmq_python::register_log_level(module);
   shmq_python::register_reservation(module);
   shmq_python::register_producer(module);
   shmq_python::register_consumer(module);

@@ -23,6 +23,8 @@ except ImportError:
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+shmq.set_log_level("warning")  # the library's attach/detach lines would drown pytest's output
+
 
 def program(name: str) -> pathlib.Path:
     """The path of a sample program (shmq-producer, shmq-consumer); skips the test if it is not built."""

@@ -268,3 +268,18 @@ def test_sync_on_a_queue_without_durability_is_a_usage_error(queue_path):
 def test_messages_cannot_be_made_from_python():
     with pytest.raises(TypeError):
         shmq.Message()
+
+
+def test_set_log_level_controls_what_the_library_writes_to_stderr(queue_path, capfd):
+    try:
+        shmq.set_log_level("info")
+        shmq.create_queue(queue_path, capacity=SMALL)
+        assert f"created queue {queue_path}" in capfd.readouterr().err
+        queue_path.unlink()
+        shmq.set_log_level("warning")
+        shmq.create_queue(queue_path, capacity=SMALL)
+        assert capfd.readouterr().err == ""
+        with pytest.raises(ValueError, match="unknown log level"):
+            shmq.set_log_level("loud")
+    finally:
+        shmq.set_log_level("warning")
