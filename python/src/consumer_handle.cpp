@@ -22,7 +22,9 @@ std::unique_ptr<ConsumerHandle> ConsumerHandle::open(const std::filesystem::path
 }
 
 ConsumerHandle::ConsumerHandle(shmq::Consumer consumer)
-    : consumer_(std::make_shared<shmq::Consumer>(std::move(consumer))), path_(consumer_->path()) {}
+    : consumer_(std::make_shared<shmq::Consumer>(std::move(consumer))),
+      path_(consumer_->path()),
+      fork_generation_(fork_generation()) {}
 
 py::object ConsumerHandle::try_receive() {
   shmq::Result<shmq::Message> m = consumer().try_receive();
@@ -76,6 +78,7 @@ void ConsumerHandle::close() {
 
 shmq::Consumer& ConsumerHandle::consumer() const {
   if (!consumer_) throw shmq::Error(shmq::ErrorCode::usage, path_, "the consumer is closed");
+  check_same_process(fork_generation_, path_);
   check_not_in_use(waiting_, path_);
   return *consumer_;
 }

@@ -55,6 +55,7 @@ class ConsumerHandle {
   std::filesystem::path path_;
   std::vector<PyObject*> delivered_;  // strong references
   bool waiting_ = false;              // see in_use.hpp
+  std::uint64_t fork_generation_;     // when it was opened (see fork_generation.hpp)
 };
 
 }  // namespace shmq_python

@@ -4,6 +4,7 @@
 #include "consumer.hpp"
 #include "consumer_iterator.hpp"
 #include "errors.hpp"
+#include "fork_generation.hpp"
 #include "guarded_buffer.hpp"
 #include "log_level.hpp"
 #include "message.hpp"
@@ -20,6 +21,7 @@ PYBIND11_MODULE(shmq, module) {
       "    with shmq.Consumer.open('/dev/shm/orders') as consumer:\n"
       "        for msg in consumer:              # ends when the producer is gone and the queue is drained\n"
       "            handle(msg.sequence, bytes(msg.data))\n";
+  shmq_python::count_forks();
   shmq_python::register_errors(module);
   shmq_python::register_guarded_buffer(module);
   shmq_python::register_message(module);

@@ -130,10 +130,13 @@ class ProducerHandle {
 
  private:
   explicit ProducerHandle(shmq::Producer producer)
-      : producer_(std::make_shared<shmq::Producer>(std::move(producer))), path_(producer_->path()) {}
+      : producer_(std::make_shared<shmq::Producer>(std::move(producer))),
+        path_(producer_->path()),
+        fork_generation_(fork_generation()) {}
 
   shmq::Producer& producer() const {
     if (!producer_) throw shmq::Error(shmq::ErrorCode::usage, path_, "the producer is closed");
+    check_same_process(fork_generation_, path_);
     check_not_in_use(waiting_, path_);
     return *producer_;
   }
@@ -163,6 +166,7 @@ class ProducerHandle {
   std::filesystem::path path_;
   ReservationHandle* outstanding_ = nullptr;  // the open reservation, if any (it clears this when it ends)
   bool waiting_ = false;                      // see in_use.hpp
+  std::uint64_t fork_generation_;             // when it was opened (see fork_generation.hpp)
 };
 
 constexpr const char* kProducerDoc = R"(The producer end of a queue.

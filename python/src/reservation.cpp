@@ -7,6 +7,7 @@
 #include <shmq/error.hpp>
 
 #include "guarded_buffer.hpp"
+#include "in_use.hpp"
 
 namespace shmq_python {
 namespace {
@@ -25,7 +26,8 @@ ReservationHandle::ReservationHandle(py::object producer, ReservationHandle** ou
       outstanding_(outstanding),
       reservation_(std::move(reservation)),
       path_(std::move(path)),
-      mapping_(std::move(mapping)) {
+      mapping_(std::move(mapping)),
+      fork_generation_(fork_generation()) {
   *outstanding_ = this;
 }
 
@@ -79,6 +81,7 @@ void ReservationHandle::orphan(const std::shared_ptr<void>& owner) {
 }
 
 void ReservationHandle::check_open() const {
+  check_same_process(fork_generation_, path_);
   if (!open_) throw shmq::Error(shmq::ErrorCode::usage, path_, kEnded);
 }
 

@@ -46,6 +46,7 @@ class ReservationHandle {
   std::weak_ptr<void> mapping_;
   PyObject* guard_ = nullptr;  // a GuardedBuffer over the reserved bytes, made on first access
   bool open_ = true;
+  std::uint64_t fork_generation_;  // when it was made (see fork_generation.hpp)
 };
 
 void register_reservation(pybind11::module_& module);

@@ -1,6 +1,7 @@
 """Every call of Producer and Consumer, in one process."""
 
 import array
+import os
 
 import pytest
 
@@ -283,3 +284,25 @@ def test_set_log_level_controls_what_the_library_writes_to_stderr(queue_path, ca
             shmq.set_log_level("loud")
     finally:
         shmq.set_log_level("warning")
+
+
+def test_a_forked_child_cannot_use_the_parents_handles(queue_path):
+    with shmq.Producer.create(queue_path, capacity=SMALL) as producer, shmq.Consumer.open(queue_path) as consumer:
+        producer.send(b"for the parent")
+        reservation = producer.reserve(8)
+        pid = os.fork()
+        if pid == 0:  # the child: every call refuses; exit status 0 only if all did
+            refused = 0
+            for call in (consumer.try_receive, lambda: producer.try_send(b"x"), reservation.commit):
+                try:
+                    call()
+                except shmq.UsageError as error:
+                    refused += "fork()ed process" in str(error)
+                except BaseException:
+                    pass
+            os._exit(0 if refused == 3 else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        reservation.abandon()
+        assert bytes(consumer.receive(timeout=10).data) == b"for the parent"
+        assert producer.consumer_attached and consumer.producer_attached
