@@ -306,3 +306,14 @@ def test_a_forked_child_cannot_use_the_parents_handles(queue_path):
         reservation.abandon()
         assert bytes(consumer.receive(timeout=10).data) == b"for the parent"
         assert producer.consumer_attached and consumer.producer_attached
+
+
+def test_a_following_consumer_waits_for_the_next_producer(queue_path):
+    with shmq.Producer.create(queue_path, capacity=SMALL) as producer:
+        producer.send(b"first")
+    with shmq.Consumer.open(queue_path, follow=True) as consumer:
+        assert bytes(consumer.receive(timeout=10).data) == b"first"
+        assert consumer.receive(timeout=0.05) is None  # no PeerGone: it waits for another producer
+        with shmq.Producer.open(queue_path) as producer:
+            producer.send(b"second")
+        assert bytes(consumer.receive(timeout=10).data) == b"second"
