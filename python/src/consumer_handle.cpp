@@ -65,7 +65,10 @@ std::size_t ConsumerHandle::poll(const py::function& on_message, std::optional<s
     if (!m) break;
     const py::object message = py::reinterpret_steal<py::object>(deliver(*m));
     ++delivered;
-    on_message(message);
+    // A vectorcall: pybind11's function call would build an argument tuple for every message.
+    PyObject* result = PyObject_CallOneArg(on_message.ptr(), message.ptr());
+    if (result == nullptr) throw py::error_already_set();
+    Py_DECREF(result);
   }
   release();
   return delivered;
