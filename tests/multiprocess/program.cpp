@@ -55,6 +55,10 @@ Program::Program(std::vector<std::string> argv, const Io& io)
     pipe_read_ = fds[0];
     pipe_write = fds[1];
     check(::posix_spawn_file_actions_adddup2(&actions, pipe_write, STDOUT_FILENO), "adddup2 stdout");
+  } else if (io.stdout_append_to) {
+    check(::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, io.stdout_append_to->c_str(), O_WRONLY | O_APPEND,
+                                             0),
+          "addopen stdout");
   } else {
     check(::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(), O_WRONLY | O_TRUNC, 0),
           "addopen stdout");

@@ -19,8 +19,9 @@ inline constexpr std::chrono::seconds kHangDetector{300};
 class Program {
  public:
   struct Io {
-    std::optional<std::filesystem::path> stdin_from;  // default: /dev/null
-    bool stdout_to_pipe = false;                      // read it with read_stdout_pipe()
+    std::optional<std::filesystem::path> stdin_from;        // default: /dev/null
+    bool stdout_to_pipe = false;                            // read it with read_stdout_pipe()
+    std::optional<std::filesystem::path> stdout_append_to;  // an existing file, opened O_APPEND
   };
 
   // Starts argv[0] (a path) with the arguments argv[1..].

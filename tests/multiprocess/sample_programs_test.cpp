@@ -275,7 +275,8 @@ TEST(SamplePrograms, ConsumerKilledMidStreamRestartedConsumerResumesWithoutGap) 
 
   std::string first_output;
   {
-    Program first({kConsumer, "--queue", q.str(), "--stdout"}, {.stdin_from = std::nullopt, .stdout_to_pipe = true});
+    Program first({kConsumer, "--queue", q.str(), "--stdout"},
+                  {.stdin_from = std::nullopt, .stdout_to_pipe = true, .stdout_append_to = std::nullopt});
     // Read 1000 lines, then stop reading: the consumer soon blocks on the full pipe, mid-stream.
     while (test::complete_lines(first_output).size() < 1000) {
       ASSERT_TRUE(first.read_some(first_output)) << "stdout ended early" << first.describe();
