@@ -36,7 +36,8 @@ constexpr const char* kDescription =
     "message.\n"
     "\n"
     "When the queue is full the producer waits for the consumer. If the consumer leaves (or dies)\n"
-    "while the queue is full, the producer exits with status 3.\n";
+    "while the queue is full, the producer says so once and waits for the next consumer, which\n"
+    "resumes where the last one released; with --exit-on-consumer-gone it exits with status 3.\n";
 
 constexpr const char* kFooter =
     "Examples:\n"
@@ -47,7 +48,8 @@ constexpr const char* kFooter =
     "  printf 'hello\\nworld\\n' | shmq-producer --queue /dev/shm/chat --create --stdin\n"
     "  shmq-consumer --queue /dev/shm/chat --stdout\n"
     "\n"
-    "Exit status: 0 done, 1 error, 2 bad arguments, 3 the consumer left while the queue was full,\n"
+    "Exit status: 0 done, 1 error, 2 bad arguments, 3 the consumer left while the queue was full\n"
+    "(--exit-on-consumer-gone),\n"
     "128+N stopped by signal N (Ctrl-C: 130).";
 
 struct Options {
@@ -59,6 +61,7 @@ struct Options {
   std::string capacity_text = "1MiB";
   std::uint64_t capacity = 0;
   bool from_stdin = false;
+  bool exit_on_consumer_gone = false;
   bool quiet = false;
   bool verbose = false;
 };
@@ -106,35 +109,56 @@ class Run {
   // exit code that ends the run instead when the wait cannot succeed.
   std::optional<int> reserve(shmq::Producer& producer, std::size_t size, shmq::Result<shmq::Reservation>& out) {
     out = producer.try_reserve(size);  // the fast path reads no clock
+    if (out) [[likely]]
+      return std::nullopt;
     while (!out) {
-      if (const std::optional<int> stop = stopped(out.status())) return stop;
+      if (const std::optional<int> stop = stopped(producer, out.status())) return stop;
       out = producer.reserve_for(size, kStopCheckInterval);  // publishes staged messages before it waits
     }
+    room_found(producer);
     return std::nullopt;
   }
 
   std::optional<int> send(shmq::Producer& producer, std::string_view line) {
     shmq::Result<std::uint64_t> sent = producer.try_send(line);
-    while (!sent) {
-      if (const std::optional<int> stop = stopped(sent.status())) return stop;
-      sent = producer.send_for(std::as_bytes(std::span(line.data(), line.size())), kStopCheckInterval);
+    if (!sent) {
+      while (!sent) {
+        if (const std::optional<int> stop = stopped(producer, sent.status())) return stop;
+        sent = producer.send_for(std::as_bytes(std::span(line.data(), line.size())), kStopCheckInterval);
+      }
+      room_found(producer);
     }
     bytes_ += line.size();
     return std::nullopt;
   }
 
   // Whether a failed wait (with `status`) ends the run, and with which exit code.
-  std::optional<int> stopped(shmq::Status status) {
+  std::optional<int> stopped(shmq::Producer& producer, shmq::Status status) {
     if (g_stop_signal != 0) return kExitInterrupted + g_stop_signal;
-    if (status == shmq::Status::peer_gone) {
-      progress_.clear();
+    if (status != shmq::Status::peer_gone) return std::nullopt;  // would_block or timed_out: wait again
+    progress_.clear();
+    if (options_.exit_on_consumer_gone) {
       log_.error(
           "the consumer of {} is gone and the queue is full: stopping (start a consumer, then run this "
           "again to continue)",
           options_.queue.string());
       return kExitPeerGone;
     }
-    return std::nullopt;  // would_block or timed_out: wait again
+    log_.warn("the consumer of {} is gone and the queue is full: waiting for the next consumer to attach",
+              options_.queue.string());
+    shmq::WaitOptions follow = wait_;
+    follow.return_on_peer_gone = false;  // until the next consumer has made room
+    producer.set_wait_options(follow);
+    waiting_for_consumer_ = true;
+    return std::nullopt;
+  }
+
+  // After a wait that succeeded: a consumer that leaves from now on is a new departure.
+  void room_found(shmq::Producer& producer) {
+    if (!waiting_for_consumer_) [[likely]]
+      return;
+    waiting_for_consumer_ = false;
+    producer.set_wait_options(wait_);
   }
 
   int send_generated(shmq::Producer& producer) {
@@ -228,6 +252,8 @@ class Run {
   const Options& options_;
   spdlog::logger& log_;
   ProgressLine progress_;
+  const shmq::WaitOptions wait_ = shmq::OpenOptions{}.wait;  // what the producer is opened with
+  bool waiting_for_consumer_ = false;  // the consumer left while the queue was full; waiting for the next
   Clock::time_point started_{};
   std::uint64_t first_sequence_ = 0;
   std::uint64_t bytes_ = 0;
@@ -261,6 +287,8 @@ int main(int argc, char** argv) {
   auto* from_stdin = app.add_flag("--stdin", options.from_stdin,
                                   "Send each line of standard input as one message instead of generated ones");
   count->excludes(from_stdin);
+  app.add_flag("--exit-on-consumer-gone", options.exit_on_consumer_gone,
+               "Exit with status 3 when the consumer leaves while the queue is full, instead of waiting for the next");
   add_verbosity_flags(app, options.quiet, options.verbose, "Also log the queue's lifecycle (create, attach, detach)");
   if (const std::optional<int> rc = parse_command_line(app, argc, argv, [&] {
         if (!options.from_stdin && count->count() == 0) throw CLI::RequiredError("--count (or --stdin)");
