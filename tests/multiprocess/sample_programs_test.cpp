@@ -185,7 +185,8 @@ TEST(SamplePrograms, StdinLinesComeOutOfStdoutUnchanged) {
   const std::string text =
       "hello\n\nworld, with spaces\t and a tab\nUTF-8: \xc3\xbc \xe2\x9c\x93\nno newline at the end";
   { std::ofstream(input.path(), std::ios::binary) << text; }
-  Program producer({kProducer, "--queue", q.str(), "--create", "--stdin"}, {.stdin_from = input.path()});
+  Program producer({kProducer, "--queue", q.str(), "--create", "--stdin"},
+                   {.stdin_from = input.path(), .stdout_to_pipe = false, .stdout_append_to = std::nullopt});
   ASSERT_EQ(producer.wait(), 0) << producer.describe();
   // The producer is gone and every line is in the queue: the consumer prints them and stops.
   // -v: the library's lifecycle lines (attach, detach) go to stderr too, and must come before the JSON.
