@@ -50,9 +50,7 @@ constexpr const char* kFooter =
     "  shmq-consumer --queue /dev/shm/demo --verify --json\n"
     "\n"
     "  shmq-consumer --queue /dev/shm/chat --stdout --follow     # print messages as they come\n"
-    "\n"
-    "Exit status: 0 done, 1 error, 2 bad arguments, 4 gaps, duplicates or corrupt payloads found,\n"
-    "128+N stopped by signal N (Ctrl-C: 130; the summary is printed first).";
+    "\n";
 
 struct Options {
   std::filesystem::path queue;
@@ -121,7 +119,7 @@ class Run {
     }
     report(end);
     if (end == End::interrupted) return kExitInterrupted + g_stop_signal;
-    return damaged ? kExitVerifyFailed : kExitOk;
+    return damaged ? kExitDamaged : kExitOk;
   }
 
  private:
@@ -257,7 +255,7 @@ class Run {
     std::string text = "shmq-consumer: " + std::to_string(summary_.messages) + " messages received";
     if (options_.count != UINT64_MAX) text += " of " + std::to_string(options_.count);
     text += " (at sequence " + std::to_string(summary_.last_sequence) + ")";
-    if (seconds > 0) text += ", " + human_count(static_cast<double>(summary_.messages) / seconds) + "msg/s";
+    if (seconds > 0) text += ", " + format_count(static_cast<double>(summary_.messages) / seconds) + " msg/s";
     if (summary_.gaps + summary_.duplicates + summary_.corrupt > 0) text += ", PROBLEMS FOUND";
     progress_.show(text);
   }
@@ -274,10 +272,10 @@ class Run {
                         : end == End::producer_gone ? "no producer attached and the queue is drained"
                                                     : "interrupted";
       std::fprintf(stderr,
-                   "shmq-consumer: received %llu messages (sequence %s), %llu bytes in %.3f s: %smsg/s, %.1f MB/s\n"
+                   "shmq-consumer: received %llu messages (sequence %s), %llu bytes in %.3f s: %s msg/s, %.1f MB/s\n"
                    "shmq-consumer: %llu gaps, %llu duplicates, %llu corrupt%s; stopped: %s\n",
                    static_cast<unsigned long long>(s.messages), range.c_str(), static_cast<unsigned long long>(s.bytes),
-                   s.seconds(), human_count(mps).c_str(), mbps, static_cast<unsigned long long>(s.gaps),
+                   s.seconds(), format_count(mps).c_str(), mbps, static_cast<unsigned long long>(s.gaps),
                    static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.corrupt),
                    options_.verify ? "" : " (payloads not checked: add --verify)", why);
     }
@@ -323,7 +321,7 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{std::string("Receives messages from a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription,
                "shmq-consumer"};
-  app.footer(kFooter);
+  app.footer(std::string(kFooter) + kExitCodesHelp);
   app.get_formatter()->column_width(28);
   app.add_option("--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
   app.add_option("-n,--count", options.count, "Stop after N messages")->type_name("N");

@@ -47,10 +47,7 @@ constexpr const char* kFooter =
     "\n"
     "  printf 'hello\\nworld\\n' | shmq-producer --queue /dev/shm/chat --create --stdin\n"
     "  shmq-consumer --queue /dev/shm/chat --stdout\n"
-    "\n"
-    "Exit status: 0 done, 1 error, 2 bad arguments, 3 the consumer left while the queue was full\n"
-    "(--exit-on-consumer-gone),\n"
-    "128+N stopped by signal N (Ctrl-C: 130).";
+    "\n";
 
 struct Options {
   std::filesystem::path queue;
@@ -191,7 +188,7 @@ class Run {
         if (g_stop_signal != 0) return kExitInterrupted + g_stop_signal;
         if (std::ferror(stdin) != 0) {
           log_.error("cannot read standard input: {}", std::strerror(errno != 0 ? errno : EIO));
-          return kExitError;
+          return kExitFailed;
         }
         return kExitOk;  // end of input
       }
@@ -200,7 +197,7 @@ class Run {
       if (text.size() > producer.max_message_size()) {
         log_.error("line {} of standard input has {} bytes; queue {} takes messages of at most {} bytes", lines + 1,
                    text.size(), options_.queue.string(), producer.max_message_size());
-        return kExitError;
+        return kExitFailed;
       }
       if (const std::optional<int> stop = send(producer, std::as_bytes(std::span(text)), shmq::Publish::now)) {
         return *stop;
@@ -219,7 +216,7 @@ class Run {
       text += " (queue at " + std::to_string(next) + " of " + std::to_string(total) + ", " +
               std::to_string(next * 100 / total) + "%)";
     }
-    if (seconds > 0) text += ", " + human_count(sent / seconds) + "msg/s";
+    if (seconds > 0) text += ", " + format_count(sent / seconds) + " msg/s";
     progress_.show(text);
   }
 
@@ -234,7 +231,7 @@ class Run {
                  static_cast<unsigned long long>(sent), range.c_str(), static_cast<unsigned long long>(bytes_),
                  seconds);
     if (seconds > 0 && sent > 0) {
-      std::fprintf(stderr, ": %smsg/s, %.1f MB/s", human_count(static_cast<double>(sent) / seconds).c_str(),
+      std::fprintf(stderr, ": %s msg/s, %.1f MB/s", format_count(static_cast<double>(sent) / seconds).c_str(),
                    static_cast<double>(bytes_) / 1e6 / seconds);
     }
     std::fprintf(stderr, "%s\n", rc >= kExitInterrupted ? " (interrupted)" : "");
@@ -256,7 +253,7 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{std::string("Sends messages into a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription,
                "shmq-producer"};
-  app.footer(kFooter);
+  app.footer(std::string(kFooter) + kExitCodesHelp);
   app.get_formatter()->column_width(28);
   app.add_option("--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
   auto* count =

@@ -9,6 +9,7 @@
 
 #include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
+#include "shmq_sample/exit_codes.hpp"
 #include "shmq_sample/payload.hpp"
 #include "support/temp_queue.hpp"
 
@@ -65,7 +66,7 @@ TEST(ProducerAndConsumerRestart, ExitOnConsumerGoneExitsWithStatusThree) {
   Program producer({SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kProducerSends), "--size", "40",
                     "--exit-on-consumer-gone"});
   ASSERT_NO_FATAL_FAILURE(consume_a_few_and_leave(q.path()));
-  EXPECT_EQ(producer.wait(), 3) << producer.describe();
+  EXPECT_EQ(producer.wait(), shmq_sample::kExitPeerGone) << producer.describe();
   EXPECT_NE(producer.err().find("is gone and the queue is full: stopping"), std::string::npos) << producer.describe();
 }
 

@@ -9,6 +9,7 @@
 
 #include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
+#include "shmq_sample/exit_codes.hpp"
 #include "shmq_sample/payload.hpp"
 #include "support/temp_queue.hpp"
 
@@ -42,7 +43,7 @@ TEST(ConsumerVerify, EveryLostRepeatedOrDamagedPayloadIsCounted) {
     ASSERT_TRUE(producer.send(generated(next + 4)));  // and a good one to end with
   }
   Program consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--verify", "--json"});
-  EXPECT_EQ(consumer.wait(), 4) << consumer.describe();
+  EXPECT_EQ(consumer.wait(), shmq_sample::kExitDamaged) << consumer.describe();
   const nlohmann::json s = nlohmann::json::parse(test::last_line(consumer.out()));
   EXPECT_EQ(s.value("messages", 0ULL), kGood + 5) << s.dump();
   EXPECT_EQ(s.value("corrupt", 0ULL), 4U) << s.dump();

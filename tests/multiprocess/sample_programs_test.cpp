@@ -21,6 +21,7 @@
 #include "layout.hpp"
 #include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
+#include "shmq_sample/exit_codes.hpp"
 #include "shmq_sample/payload.hpp"
 #include "support/temp_queue.hpp"
 #include "support/terminal_program.hpp"
@@ -327,7 +328,7 @@ TEST(SamplePrograms, SecondProducerIsRefusedWithTheHoldersPid) {
   ASSERT_NO_FATAL_FAILURE(receive_generated(consumer, expected));  // the holder is attached
 
   Program second({kProducer, "--queue", q.str(), "--count", "10"});
-  EXPECT_EQ(second.wait(), 1) << second.describe();
+  EXPECT_EQ(second.wait(), shmq_sample::kExitFailed) << second.describe();
   EXPECT_NE(second.err().find("pid " + std::to_string(holder.pid())), std::string::npos) << second.describe();
   EXPECT_TRUE(holder.running()) << holder.describe();
   ASSERT_NO_FATAL_FAILURE(receive_generated(consumer, expected));  // the holder goes on undisturbed
@@ -349,31 +350,36 @@ class SampleProgramsBadArguments : public ::testing::Test {
 TEST_F(SampleProgramsBadArguments, SizeBelowThePayloadHeaderIsRefusedBeforeTouchingTheQueue) {
   create_queue(q.path());
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--count", "10", "--size", "16"}, 2, "--size 16 is too small");
+  expect_failure({kProducer, "--queue", q.str(), "--count", "10", "--size", "16"}, shmq_sample::kExitUsage,
+                 "--size 16 is too small");
   EXPECT_EQ(test::read_file(q.path()), before);
 }
 
 TEST_F(SampleProgramsBadArguments, SizeBelowThePayloadHeaderCreatesNothing) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10", "--size", "8"}, 2, "at least 33 bytes");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10", "--size", "8"}, shmq_sample::kExitUsage,
+                 "at least 33 bytes");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, MissingQueueWithoutCreateIsRefusedAndNotCreated) {
-  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, 1, "No such file or directory");
-  expect_failure({kConsumer, "--queue", q.str()}, 1, "No such file or directory");
+  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, shmq_sample::kExitFailed,
+                 "No such file or directory");
+  expect_failure({kConsumer, "--queue", q.str()}, shmq_sample::kExitFailed, "No such file or directory");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, CreateOnAnExistingQueueLeavesItUnchanged) {
   create_queue(q.path());
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, 1, "already exists");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, shmq_sample::kExitFailed,
+                 "already exists");
   EXPECT_EQ(test::read_file(q.path()), before);
 }
 
 TEST_F(SampleProgramsBadArguments, CreateOnAnExistingOtherFileLeavesItUnchanged) {
   { std::ofstream(q.path()) << "not a queue\n"; }
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, 1, "already exists");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, shmq_sample::kExitFailed,
+                 "already exists");
   std::ifstream in(q.path());
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(content, "not a queue\n");
@@ -382,38 +388,50 @@ TEST_F(SampleProgramsBadArguments, CreateOnAnExistingOtherFileLeavesItUnchanged)
 TEST_F(SampleProgramsBadArguments, NotAQueueFileIsRefusedAndLeftUnchanged) {
   { std::ofstream(q.path()) << std::string(20000, 'x'); }
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, 1, "not a shmq queue");
-  expect_failure({kConsumer, "--queue", q.str()}, 1, "not a shmq queue");
+  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, shmq_sample::kExitFailed, "not a shmq queue");
+  expect_failure({kConsumer, "--queue", q.str()}, shmq_sample::kExitFailed, "not a shmq queue");
   EXPECT_EQ(test::read_file(q.path()), before);
 }
 
 TEST_F(SampleProgramsBadArguments, CapacityThatIsNotAPowerOfTwoCreatesNothing) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "100000", "--count", "1"}, 1,
-                 "power of two");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "100000", "--count", "1"},
+                 shmq_sample::kExitFailed, "power of two");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, MalformedSizesAndMissingOptionsAreUsageErrors) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "1MB", "--count", "1"}, 2, "not a size");
-  expect_failure({kProducer, "--queue", q.str(), "--create"}, 2, "--count");
-  expect_failure({kProducer, "--queue", q.str(), "--stdin", "--count", "3"}, 2, "excludes");
-  expect_failure({kProducer, "--queue", q.str(), "--capacity", "1MiB", "--count", "3"}, 2, "--create");
-  expect_failure({kConsumer, "--count", "3"}, 2, "--queue");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "1MB", "--count", "1"},
+                 shmq_sample::kExitUsage, "not a size");
+  expect_failure({kProducer, "--queue", q.str(), "--create"}, shmq_sample::kExitUsage, "--count");
+  expect_failure({kProducer, "--queue", q.str(), "--stdin", "--count", "3"}, shmq_sample::kExitUsage, "excludes");
+  expect_failure({kProducer, "--queue", q.str(), "--capacity", "1MiB", "--count", "3"}, shmq_sample::kExitUsage,
+                 "--create");
+  expect_failure({kConsumer, "--count", "3"}, shmq_sample::kExitUsage, "--queue");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, SizeLargerThanTheRingIsRefusedBeforeCreating) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "4KiB", "--size", "4KiB", "--count", "1"}, 2,
-                 "does not fit");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "4KiB", "--size", "4KiB", "--count", "1"},
+                 shmq_sample::kExitUsage, "does not fit");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, SizeLargerThanAnExistingRingIsRefusedBeforeAttaching) {
   create_queue(q.path(), {.capacity = 4096});
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--size", "4081", "--count", "1"}, 2,
+  expect_failure({kProducer, "--queue", q.str(), "--size", "4081", "--count", "1"}, shmq_sample::kExitUsage,
                  "is larger than the largest message queue " + q.str() + " takes (4080 bytes)");
   EXPECT_EQ(test::read_file(q.path()), before);  // not even the attach fields
+}
+
+TEST(SamplePrograms, ProgramsAndToolShareOneSetOfExitCodesAndSayWhichInTheirHelp) {
+  for (const std::string& program : {kProducer, kConsumer, std::string(SHMQ_TOOL_PATH)}) {
+    Program bad({program, "--no-such-option"});
+    EXPECT_EQ(bad.wait(), shmq_sample::kExitUsage) << bad.describe();
+    Program help({program, "--help"});
+    EXPECT_EQ(help.wait(), shmq_sample::kExitOk) << help.describe();
+    EXPECT_NE(help.out().find(shmq_sample::kExitCodesHelp), std::string::npos) << help.describe();
+  }
 }
 
 TEST(SamplePrograms, HelpExplainsAndExitsZero) {
