@@ -7,16 +7,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
 #include "shmq_sample/exit_codes.hpp"
 #include "shmq_sample/payload.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_queue.hpp"
 
 namespace shmq {
 namespace {
 
-using test::Program;
+using test::ChildProcess;
+using test::ProgramIo;
 
 constexpr std::uint64_t kProducerSends = 20'000;  // 1.1 MB of records: many times the 64 KiB ring
 constexpr std::uint64_t kFirstConsumerTakes = 100;
@@ -42,15 +43,16 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
 TEST(ProducerAndConsumerRestart, ProducerWaitsForTheNextConsumerWhichGetsTheRest) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
-  Program producer({SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kProducerSends), "--size", "40"});
+  ChildProcess producer(
+      {SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kProducerSends), "--size", "40"});
   ASSERT_NO_FATAL_FAILURE(consume_a_few_and_leave(q.path()));
   ASSERT_TRUE(
       test::eventually([&] { return producer.err().find(kWaitNotice) != std::string::npos || !producer.running(); }));
   ASSERT_TRUE(producer.running()) << "the producer must wait for the next consumer" << producer.describe();
 
-  Program consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--verify", "--json"});
-  ASSERT_EQ(producer.wait(), 0) << producer.describe();
-  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  ChildProcess consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--verify", "--json"});
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
+  ASSERT_EQ(consumer.exit_code(), 0) << consumer.describe();
   EXPECT_EQ(occurrences(producer.err(), kWaitNotice), 1U) << producer.describe();
   EXPECT_NE(producer.err().find(q.str()), std::string::npos) << "the notice names the queue" << producer.describe();
   const nlohmann::json s = nlohmann::json::parse(test::last_line(consumer.out()));
@@ -63,10 +65,10 @@ TEST(ProducerAndConsumerRestart, ProducerWaitsForTheNextConsumerWhichGetsTheRest
 TEST(ProducerAndConsumerRestart, ExitOnConsumerGoneExitsWithStatusThree) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
-  Program producer({SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kProducerSends), "--size", "40",
-                    "--exit-on-consumer-gone"});
+  ChildProcess producer({SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kProducerSends), "--size",
+                         "40", "--exit-on-consumer-gone"});
   ASSERT_NO_FATAL_FAILURE(consume_a_few_and_leave(q.path()));
-  EXPECT_EQ(producer.wait(), shmq_sample::kExitPeerGone) << producer.describe();
+  EXPECT_EQ(producer.exit_code(), shmq_sample::kExitPeerGone) << producer.describe();
   EXPECT_NE(producer.err().find("is gone and the queue is full: stopping"), std::string::npos) << producer.describe();
 }
 

@@ -7,16 +7,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
 #include "shmq_sample/exit_codes.hpp"
 #include "shmq_sample/payload.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_queue.hpp"
 
 namespace shmq {
 namespace {
 
-using test::Program;
+using test::ChildProcess;
+using test::ProgramIo;
 
 std::vector<std::byte> generated(std::uint64_t sequence, std::size_t size = 64) {
   std::vector<std::byte> bytes(size);
@@ -42,8 +43,8 @@ TEST(ConsumerVerify, EveryLostRepeatedOrDamagedPayloadIsCounted) {
     ASSERT_TRUE(producer.send(truncated));
     ASSERT_TRUE(producer.send(generated(next + 4)));  // and a good one to end with
   }
-  Program consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--verify", "--json"});
-  EXPECT_EQ(consumer.wait(), shmq_sample::kExitDamaged) << consumer.describe();
+  ChildProcess consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--verify", "--json"});
+  EXPECT_EQ(consumer.exit_code(), shmq_sample::kExitDamaged) << consumer.describe();
   const nlohmann::json s = nlohmann::json::parse(test::last_line(consumer.out()));
   EXPECT_EQ(s.value("messages", 0ULL), kGood + 5) << s.dump();
   EXPECT_EQ(s.value("corrupt", 0ULL), 4U) << s.dump();

@@ -16,15 +16,16 @@
 #include <gtest/gtest.h>
 
 #include "layout.hpp"
-#include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
 #include "shmq_sample/payload.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_queue.hpp"
 
 namespace shmq {
 namespace {
 
-using test::Program;
+using test::ChildProcess;
+using test::ProgramIo;
 
 constexpr std::uint64_t kMessages = 20'000;
 // 1024 lines (one batch of the consumer) are 1.5 MB: larger than any output buffer of a line,
@@ -86,16 +87,16 @@ TEST(ConsumerStdoutKillStorm, EveryLineInTheFileIsWholeAndNothingIsLost) {
   test::TempQueue output;  // a unique path under /dev/shm for the consumers' stdout
   { std::ofstream create(output.path()); }
   create_queue(q.path(), {.capacity = 64 << 20});  // holds the whole run: the producer never waits
-  Program producer({SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kMessages), "--size",
-                    std::to_string(kSize), "--quiet"});
+  ChildProcess producer({SHMQ_PRODUCER_PATH, "--queue", q.str(), "--count", std::to_string(kMessages), "--size",
+                         std::to_string(kSize), "--quiet"});
 
   std::set<std::uint64_t> resumes;  // where each run started: the position released before it
   int runs = 0;
   for (bool done = false; !done; ++runs) {
     resumes.insert(released_sequence(q.path()));
     const std::uintmax_t start = std::filesystem::file_size(output.path());
-    Program consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--stdout", "--quiet"},
-                     {.stdin_from = std::nullopt, .stdout_to_pipe = false, .stdout_append_to = output.path()});
+    ChildProcess consumer({SHMQ_CONSUMER_PATH, "--queue", q.str(), "--stdout", "--quiet"},
+                          ProgramIo::output_appended_to(output.path()));
     if (runs < kKills) {
       // Kill it once it has written a random amount (or let it be when it finishes first).
       const std::uintmax_t target = start + 1 + rng() % (2 << 20);
@@ -103,11 +104,11 @@ TEST(ConsumerStdoutKillStorm, EveryLineInTheFileIsWholeAndNothingIsLost) {
           test::eventually([&] { return std::filesystem::file_size(output.path()) >= target || !consumer.running(); }));
       consumer.kill_hard();
     }
-    const int rc = consumer.wait();
+    const int rc = consumer.exit_code();
     done = rc == 0;
     ASSERT_TRUE(done || rc == 128 + SIGKILL) << consumer.describe();
   }
-  EXPECT_EQ(producer.wait(), 0) << producer.describe();
+  EXPECT_EQ(producer.exit_code(), 0) << producer.describe();
   const std::string text = slurp(output.path());
   std::printf("%d runs, %zu bytes of output\n", runs, text.size());
   ASSERT_NO_FATAL_FAILURE(expect_whole_lines_without_gap(text, resumes));
