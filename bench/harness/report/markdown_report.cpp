@@ -103,15 +103,20 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     if (d.fill_status.state != RowState::ok) {
       out << status_text(d.fill_status) << " |\n";
     } else {
-      std::snprintf(text, sizeof text, "%s MB/s (%llu messages in %.3f s)",
+      std::snprintf(text, sizeof text, "%s MB/s (median; last round: %llu messages in %.3f s)",
                     format_count(d.fill_megabytes_per_second).c_str(), static_cast<unsigned long long>(d.fill_messages),
                     d.fill_seconds);
       out << text << (d.fill_pinned ? "" : " (unpinned)") << " |\n";
-      out << "| fill / sequential write + fdatasync | ";
+      out << "| fill / sequential write + fdatasync of as many bytes, alternated (median) | ";
       if (d.fill_to_disk > 0) {
-        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s)", d.fill_to_disk,
+        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s; rounds:", d.fill_to_disk,
                       format_count(d.disk_megabytes_per_second).c_str());
-        out << text << " |\n";
+        out << text;
+        for (const double ratio : d.fill_to_disk_rounds) {
+          std::snprintf(text, sizeof text, " %.2f", ratio);
+          out << text;
+        }
+        out << ") |\n";
       } else {
         out << "n/a (no disk reference) |\n";
       }
