@@ -6,7 +6,7 @@ so that Python code produces what `shmq-consumer --verify` checks and checks wha
     byte  16     ' '
     bytes 17-32  XXH3_64bits_withSeed(bytes 33..end, seed=sequence), 16 lowercase hex digits
     byte  33     ' ' (when the payload is longer than 33 bytes)
-    bytes 34-    filler: byte i is 'a' + (sequence + i) % 26
+    bytes 34-    filler: byte i is 'a' + (i - 34) % 26 (the same for every message of a size)
 
 XXH3 comes from the system's libxxhash (Debian's libxxhash0, which the library links too).
 """
@@ -26,16 +26,14 @@ _xxh3.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint64]
 _xxh3.restype = ctypes.c_uint64
 
 
-def _filler(sequence: int, length: int) -> bytes:
-    start = (sequence + _FILLER_OFFSET) % 26
-    repeated = _ALPHABET * (length // 26 + 2)
-    return repeated[start : start + length]
+def _filler(length: int) -> bytes:
+    return (_ALPHABET * (length // 26 + 1))[:length]
 
 
 def make(sequence: int, size: int) -> bytes:
     """The payload of message `sequence`, `size` bytes long (size >= 33)."""
     assert size >= MIN_SIZE
-    covered = b" " + _filler(sequence, size - _FILLER_OFFSET) if size > MIN_SIZE else b""
+    covered = b" " + _filler(size - _FILLER_OFFSET) if size > MIN_SIZE else b""
     checksum = _xxh3(covered, len(covered), sequence)
     return b"%016x %016x" % (sequence, checksum) + covered
 
@@ -56,4 +54,6 @@ def check(payload: bytes, sequence: int) -> str:
     covered = payload[_COVERED_OFFSET:]
     if checksum != _xxh3(covered, len(covered), sequence):
         return "bad_checksum"
+    if len(payload) > MIN_SIZE and payload[_FILLER_OFFSET:] != _filler(len(payload) - _FILLER_OFFSET):
+        return "bad_filler"
     return "ok"

@@ -118,7 +118,7 @@ TEST_F(ToolVerify, ConsumerKilledInsideReleaseLeavesAHealthyQueue) {
     send(producer, {"one", "two", "three"});
   }
   overwrite(offsetof(layout::Header, consumer) + offsetof(layout::RoleLine, sequence), le64(2));
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   Consumer consumer = Consumer::open(path());  // and the library agrees: it resumes at the position
   Result<Message> m = consumer.try_receive();
