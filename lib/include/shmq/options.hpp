@@ -9,8 +9,6 @@
 
 namespace shmq {
 
-using namespace std::chrono_literals;
-
 // How a blocking call waits: spin first, then park on a shared futex.
 struct WaitOptions {
   // Spin (re-reading the peer's position with a pause instruction) this long before parking.
@@ -18,10 +16,10 @@ struct WaitOptions {
   // vCPU), so spinning for about that long keeps a busy queue at busy-poll latency while costing an
   // idle queue at most one such spin per message (the classic spin-then-block bound: never worse
   // than 2x the optimal choice). 0 parks at once.
-  std::chrono::nanoseconds spin = 50us;
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   // A parked waiter wakes this often to ask the kernel whether the peer still holds its role lock
   // (a peer killed with SIGKILL cannot wake anyone). This bounds how late "peer_gone" is reported.
-  std::chrono::milliseconds liveness_interval = 100ms;
+  std::chrono::milliseconds liveness_interval{100};
   // false: keep waiting when the peer role is vacant (a consumer that follows a queue across
   // producer restarts, like `tail -f`). true: return Status::peer_gone.
   bool return_on_peer_gone = true;
@@ -31,8 +29,8 @@ struct WaitOptions {
 // checkpoint slot). Either, both, or neither (explicit only: Producer::sync()). Whatever the
 // policy, a producer that needs ring space still held by the last checkpoint takes one at once.
 struct CheckpointPolicy {
-  std::uint64_t bytes = 0;                    // after this many bytes are published (0: off)
-  std::chrono::milliseconds interval = 10ms;  // this often, from a thread the producer owns (0: off)
+  std::uint64_t bytes = 0;                 // after this many bytes are published (0: off)
+  std::chrono::milliseconds interval{10};  // this often, from a thread the producer owns (0: off)
 };
 
 struct CreateOptions {
