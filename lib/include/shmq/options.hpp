@@ -20,8 +20,13 @@ struct WaitOptions {
   // A parked waiter wakes this often to ask the kernel whether the peer still holds its role lock
   // (a peer killed with SIGKILL cannot wake anyone). This bounds how late "peer_gone" is reported.
   std::chrono::milliseconds liveness_interval{100};
-  // false: keep waiting when the peer role is vacant (a consumer that follows a queue across
-  // producer restarts, like `tail -f`). true: return Status::peer_gone.
+  // true (the default): return Status::peer_gone once the peer role is vacant (a consumer: once the
+  // queue is drained). Suits a program whose work ends with its peer: a consumer of one batch job,
+  // or a producer that must report a consumer it cannot do without.
+  // false: keep waiting for the next process to take the role. Suits long-running pipelines, where
+  // either side may crash and be restarted: a consumer that follows a queue across producer
+  // restarts (like `tail -f`), or a producer fed by a long-running program (shmq-producer --stdin
+  // waits for the next consumer this way by default).
   bool return_on_peer_gone = true;
 };
 
