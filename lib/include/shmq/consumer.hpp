@@ -53,7 +53,7 @@ class Consumer {
 
   // try_receive: would_block when empty. receive: waits; peer_gone when the queue is empty and the
   // producer role is vacant (unless WaitOptions::return_on_peer_gone is false). receive_for: also
-  // timed_out. Throws shmq::Error(corrupt) when a record or position breaks the format.
+  // timed_out. Throws shmq::Error(peer_broke_protocol) when a record or position breaks the format.
   Result<Message> try_receive();
   Result<Message> receive();
   Result<Message> receive_for(std::chrono::nanoseconds timeout);
