@@ -6,6 +6,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "files.hpp"
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   app.add_flag("--stat", stat, "print the running shipper's status and exit");
   CLI11_PARSE(app, argc, argv);
 
+  spdlog::set_default_logger(spdlog::stderr_color_mt("shmq-logd"));  // stdout is for --json-stat
   try {
     if (stat || options.output.empty()) {
       if (!stat && !options.json_stat) {

@@ -54,7 +54,11 @@ struct SpoolWriter::State {
     CreateOptions create{.capacity = options.capacity, .mode = 0600, .durable = options.durable};
     if (options.durable) create.checkpoints = options.checkpoints;
     try {
-      producer.emplace(Producer::create(queue_path, create));
+      // A shipper that is gone may come back (restarted, or after a crash): the block policy
+      // waits out its bound rather than giving up when the consumer role is vacant.
+      OpenOptions open;
+      open.wait.return_on_peer_gone = false;
+      producer.emplace(Producer::create(queue_path, create, open));
     } catch (...) {
       std::error_code ignored;
       std::filesystem::remove(drops_path(queue_path), ignored);
@@ -73,16 +77,17 @@ struct SpoolWriter::State {
     open_queue();
   }
 
-  Result<Reservation> reserve(std::size_t size, bool may_wait) {
+  Result<Reservation> reserve(std::size_t size) {
     Result<Reservation> r = producer->try_reserve(size);
-    if (r.ok() || !may_wait) return r;
+    if (r.ok()) return r;
     if (options.when_full == FullPolicy::drop || gave_up_waiting) return r;
     r = producer->reserve_for(size, options.block_bound);
     if (!r.ok()) gave_up_waiting = true;
     return r;
   }
 
-  bool publish(const Record& record, bool may_wait) {
+  // Publishes `record`; a record that finds no room is counted as dropped when `count_drop`.
+  bool publish(const Record& record, bool count_drop) {
     Record fitted = record;
     const std::size_t largest = producer->max_message_size();
     if (encoded_size(fitted) > largest) {
@@ -90,10 +95,12 @@ struct SpoolWriter::State {
       fitted.text = fitted.text.substr(0, largest > overhead ? largest - overhead : 0);
       fitted.flags |= kFlagTruncated;
     }
-    Result<Reservation> r = reserve(encoded_size(fitted), may_wait);
+    Result<Reservation> r = reserve(encoded_size(fitted));
     if (!r.ok()) {
-      drops.add(now_unix_ns());
-      ++dropped_here;
+      if (count_drop) {
+        drops.add(now_unix_ns());
+        ++dropped_here;
+      }
       return false;
     }
     gave_up_waiting = false;
@@ -116,7 +123,9 @@ SpoolWriter::~SpoolWriter() {
     close.kind = RecordKind::close;
     close.time_unix_ns = now_unix_ns();
     state_->gave_up_waiting = false;
-    const bool sent = state_->publish(close, true);
+    // Not a line: a close record that finds no room is not counted as dropped (shmq-logd then
+    // reports an end without a close).
+    const bool sent = state_->publish(close, false);
     if (sent && state_->options.durable) state_->producer->sync();
   } catch (const std::exception&) {
     // A broken queue (corrupt peer, failed msync): nothing more can be written; detach below.
