@@ -74,7 +74,7 @@ void Source::take(const Message& message) {
     return;
   }
   closed_cleanly_ = false;
-  pending_.push_back({message.sequence, d.record.time_unix_ns, std::string(d.record.text)});
+  pending_.push_back({message.sequence, d.record.time_unix_ns, d.record.text});
 }
 
 std::size_t Source::fill(std::uint64_t now_unix_ns) {

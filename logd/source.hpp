@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <sys/types.h>
 
@@ -25,10 +26,13 @@ enum class SourcePhase {
 };
 const char* to_string(SourcePhase phase) noexcept;
 
+// A record read but not yet written out. Its text is a view into the queue's ring: the source
+// releases nothing while a record is pending, so the bytes stay in place (a hostile producer could
+// still change them, which changes only what is written, never how much).
 struct PendingRecord {
   std::uint64_t sequence = 0;
   std::uint64_t time_unix_ns = 0;
-  std::string text;
+  std::string_view text;
 };
 
 class Source {
