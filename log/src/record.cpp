@@ -50,7 +50,7 @@ std::size_t encode(const Record& record, std::span<std::byte> out) noexcept {
   put<std::uint16_t>(p, kNameLengthAt, static_cast<std::uint16_t>(name));
   put<std::uint64_t>(p, kTimeAt, record.time_unix_ns);
   put<std::uint64_t>(p, kThreadAt, record.thread_id);
-  std::memcpy(p + kRecordHeaderSize, record.logger_name.data(), name);
+  if (name > 0) std::memcpy(p + kRecordHeaderSize, record.logger_name.data(), name);
   if (!record.text.empty()) std::memcpy(p + kRecordHeaderSize + name, record.text.data(), record.text.size());
   return kRecordHeaderSize + name + record.text.size();
 }
