@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   shmq::logd::ShipperOptions options;
   std::string compress;
   std::uint64_t hold_back_ms = 50;
-  std::uint64_t sync_ms = 10;
+  std::uint64_t sync_ms = 100;
   std::uint64_t max_age_s = 0;
   bool stat = false;
   bool keep_ended = false;

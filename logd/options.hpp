@@ -19,7 +19,7 @@ struct ShipperOptions {
   // other source has either shown a later record or been seen empty `hold_back` after it.
   std::chrono::milliseconds hold_back{50};
   // The most a shipped line waits for fdatasync (and its queue space for release).
-  std::chrono::milliseconds sync_interval{10};
+  std::chrono::milliseconds sync_interval{100};
   bool remove_ended = true;        // remove a drained queue whose process has exited
   bool exit_when_drained = false;  // exit once no source is left (every process exited, all shipped)
   bool json_stat = false;          // also print the status as one JSON line every status interval

@@ -20,7 +20,7 @@
 namespace shmq::logd {
 namespace {
 
-constexpr std::uint64_t kSyncBytes = 4 << 20;             // sync at least this often while lines flow
+constexpr std::uint64_t kSyncBytes = 8 << 20;             // sync at least this often while lines flow
 constexpr std::uint64_t kDropCheckEveryNs = 100'000'000;  // read the drop counters this often
 constexpr const char* kOwnPrefix = "shmq-logd: ";
 
