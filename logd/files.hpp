@@ -22,7 +22,7 @@ void sync_directory(const std::filesystem::path& dir);
 // directory: a crash leaves either the old or the new content, never a mix.
 void replace_file(const std::filesystem::path& target, std::string_view content, bool durable = true);
 
-// The whole file, or nullopt-like empty with exists=false.
+// A small file's whole content (at most 64 MiB); exists is false when there is no such file.
 struct FileText {
   bool exists = false;
   std::string text;

@@ -103,7 +103,7 @@ void Shipper::run(const std::atomic<bool>& stop) {
     discover();
     const std::uint64_t now = now_unix_ns();
     const std::size_t read = read_sources(now);
-    const std::size_t written = merge(now);
+    const std::size_t written = merge();
     close_finished_sources(now);
     if (commit_due(now)) commit(now);
     rotate_if_due(now);
@@ -221,7 +221,7 @@ std::size_t Shipper::read_sources(std::uint64_t now) {
 
 // Writes, in timestamp order, every pending record that no other source can still precede
 // (docs/LOGGING.md, "Order"). Returns how many it wrote.
-std::size_t Shipper::merge(std::uint64_t now) {
+std::size_t Shipper::merge() {
   const std::uint64_t hold = ms_to_ns(options_.hold_back);
   // No record newer than the horizon may go yet: a source with nothing pending may still publish
   // one as old as (the time it was seen empty - hold-back); one not yet read, anything at all.
@@ -256,7 +256,6 @@ std::size_t Shipper::merge(std::uint64_t now) {
     }
   }
   lines_shipped_ += written;
-  (void)now;
   return written;
 }
 
@@ -265,8 +264,7 @@ void Shipper::write_own_line(const std::string& text) {
   written_since_sync_ += text.size() + 1;
 }
 
-void Shipper::report_drops(Source& source, std::uint64_t now) {
-  (void)now;
+void Shipper::report_drops(Source& source) {
   const log::DropCountRead read = log::read_drop_count(log::drops_path(source.path()));
   if (!read.count) return;  // no counter (a process killed before creating it): nothing counted
   SourceState& saved = state_.sources[source.name()];
@@ -287,7 +285,7 @@ void Shipper::close_finished_sources(std::uint64_t now) {
     SourceState& saved = state_.sources[name];
     if (saved.leaving != Leaving::no) continue;
     const bool finished = source->phase() != SourcePhase::active && source->pending().empty();
-    if (check_drops || finished) report_drops(*source, now);
+    if (check_drops || finished) report_drops(*source);
     if (!finished) continue;
     if (source->phase() == SourcePhase::failed) {
       write_own_line(fmt::format("{}: set aside, nothing more shipped from it: {}", name, source->failure()));

@@ -43,8 +43,8 @@ class Shipper {
   bool finish_leaving(const std::string& name, const SourceState& saved);
   void set_aside(const std::string& name, const std::string& cause);
   std::size_t read_sources(std::uint64_t now);
-  std::size_t merge(std::uint64_t now);
-  void report_drops(Source& source, std::uint64_t now);
+  std::size_t merge();
+  void report_drops(Source& source);
   void close_finished_sources(std::uint64_t now);
   bool commit_due(std::uint64_t now) const;
   void commit(std::uint64_t now);

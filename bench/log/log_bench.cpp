@@ -64,7 +64,9 @@ struct Percentiles {
 Percentiles percentiles(std::vector<std::uint64_t>& ticks, double per_ns) {
   std::sort(ticks.begin(), ticks.end());
   auto at = [&](double q) {
-    return static_cast<double>(ticks[std::min(ticks.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ticks.size())))]) / per_ns;
+    return static_cast<double>(
+               ticks[std::min(ticks.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ticks.size())))]) /
+           per_ns;
   };
   return {at(0.50), at(0.99), at(0.999), static_cast<double>(ticks.back()) / per_ns};
 }
