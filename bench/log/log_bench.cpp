@@ -276,8 +276,8 @@ void idle_sources_row(const fs::path& work) {
   ::getrusage(RUSAGE_SELF, &before);
   ::kill(logd, SIGTERM);
   wait_for(logd);
-  std::printf("| 100 idle sources attached | | | %llu MiB private RSS |\n",
-              static_cast<unsigned long long>(rss / 1024));
+  std::printf("| 100 idle sources attached | | | %llu KiB private RSS |\n",
+              static_cast<unsigned long long>(rss));
   writers.clear();
 }
 
