@@ -241,7 +241,8 @@ std::size_t Shipper::merge() {
     }
   }
   std::size_t written = 0;
-  while (!heads.empty() && heads.top().first <= horizon) {
+  const auto file_full = [&] { return options_.max_size > 0 && output_->length() >= options_.max_size; };
+  while (!heads.empty() && heads.top().first <= horizon && !file_full()) {  // full: rotate first
     Source* source = heads.top().second;
     heads.pop();
     std::deque<PendingRecord>& pending = source->pending();

@@ -325,6 +325,36 @@ TEST_F(Shipping, GarbageInTheSpoolIsSetAsideAndTheRestFlows) {
   }
 }
 
+TEST_F(Shipping, KeepsOnlyTheNewestRotatedFiles) {
+  Program app(app_args("kept", 3000, {"--text-size", "60"}));
+  ASSERT_EQ(app.wait(), 0) << app.describe();
+  drain({"--max-size", "20000", "--keep", "2"});
+  const std::vector<std::string> names = test::names_in(out_.path());
+  std::vector<std::string> rotated;
+  for (const std::string& name : names) {
+    if (name.rfind("app.log.", 0) == 0) rotated.push_back(name);
+  }
+  ASSERT_EQ(rotated.size(), 2u) << "--keep 2";
+  // 3000 lines of ~70 bytes in files of 20000: at least 10 rotations; the two kept are the last.
+  EXPECT_GE(std::stoul(rotated[0].substr(8)), 9u) << rotated[0];
+  EXPECT_EQ(std::stoul(rotated[1].substr(8)), std::stoul(rotated[0].substr(8)) + 1);
+  const auto numbers = test::numbers_by_name(test::shipped_lines(output()));
+  ASSERT_TRUE(numbers.contains("kept"));
+  EXPECT_EQ(numbers.at("kept").back(), 2999u) << "the newest lines are in the kept files";
+}
+
+TEST_F(Shipping, RefusesADamagedStateFileAndLeavesItAlone) {
+  const std::filesystem::path state = out_ / ".app.log.shmq-logd-state";
+  write_file(state, "shmq-logd-state 1\noutput_length many\nend\n");
+  Program shipper(logd_args());
+  EXPECT_EQ(shipper.wait(), 1) << shipper.describe();
+  EXPECT_NE(shipper.err().find(state.string()), std::string::npos) << shipper.err();
+  EXPECT_NE(shipper.err().find("line 2"), std::string::npos) << shipper.err();
+  std::ifstream in(state);
+  const std::string after{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_EQ(after, "shmq-logd-state 1\noutput_length many\nend\n");
+}
+
 TEST_F(Shipping, StatusShowsEachSourceWhileRunning) {
   Program app(app_args("slow", 0, {"--report"}), {.stdin_from = std::nullopt, .stdout_to_pipe = true});
   std::string text;
