@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,8 @@
 
 #include "shmq/shmq.hpp"
 #include "shmq_sample/cli.hpp"
+#include "shmq_sample/line_writer.hpp"
+#include "shmq_sample/torn_line.hpp"
 #include "shmq_sample/payload.hpp"
 
 namespace {
@@ -47,9 +50,7 @@ constexpr const char* kFooter =
     "  shmq-consumer --queue /dev/shm/demo --verify --json\n"
     "\n"
     "  shmq-consumer --queue /dev/shm/chat --stdout --follow     # print messages as they come\n"
-    "\n"
-    "Exit status: 0 done, 1 error, 2 bad arguments, 4 gaps, duplicates or corrupt payloads found,\n"
-    "128+N stopped by signal N (Ctrl-C: 130; the summary is printed first).";
+    "\n";
 
 struct Options {
   std::filesystem::path queue;
@@ -109,7 +110,6 @@ class Run {
       open.wait.return_on_peer_gone = !options_.follow;
       shmq::Consumer consumer = shmq::Consumer::open(options_.queue, open);
       expected_ = consumer.next_sequence();
-      if (options_.to_stdout) std::setvbuf(stdout, nullptr, _IOFBF, std::size_t{1} << 20);
       end = receive_all(consumer);
     }  // detached before the summary, so that any log line of it comes first and --json stays last
     progress_.clear();
@@ -119,12 +119,13 @@ class Run {
     }
     report(end);
     if (end == End::interrupted) return kExitInterrupted + g_stop_signal;
-    return damaged ? kExitVerifyFailed : kExitOk;
+    return damaged ? kExitDamaged : kExitOk;
   }
 
  private:
   End receive_all(shmq::Consumer& consumer) {
     const auto on_message = [this](const shmq::Message& m) { account(m); };
+    if (options_.to_stdout) resume_after_torn_line(consumer);
     std::uint64_t next_progress = kProgressStride;
     while (summary_.messages < options_.count) {
       if (g_stop_signal != 0) return End::interrupted;
@@ -146,8 +147,8 @@ class Run {
         told_no_producer_ = false;
         account(*m);
         if (options_.to_stdout) {
-          write_line(*m);
-          flush();
+          lines_.write_line(m->text());
+          lines_.flush();
         }
         consumer.release();
         summary_.last_at = Clock::now();
@@ -170,6 +171,40 @@ class Run {
               options_.queue.string());
   }
 
+  // --stdout into a file that ends mid-line: a consumer killed in the middle of a write left the
+  // start of a line whose message it had not released (it releases only after writing). Cuts
+  // that fragment when it starts one of the messages about to be written again, then writes them.
+  void resume_after_torn_line(shmq::Consumer& consumer) {
+    const std::optional<TornLine> torn = find_torn_line(STDOUT_FILENO, shmq::max_message_size(consumer.capacity()));
+    if (!torn) return;
+    std::vector<shmq::Message> batch;
+    while (batch.size() < std::min<std::uint64_t>(kBatch, options_.count)) {
+      shmq::Result<shmq::Message> m = consumer.try_receive();
+      if (!m) break;
+      batch.push_back(*m);
+    }
+    const auto starts_torn = [&](const shmq::Message& m) { return m.text().starts_with(torn->text); };
+    if (const auto match = std::find_if(batch.begin(), batch.end(), starts_torn); match != batch.end()) {
+      cut_torn_line(STDOUT_FILENO, *torn);
+      log_.warn(
+          "standard output ended with the first {} bytes of message {}, cut short by a kill: removed them, the "
+          "message is written again whole",
+          torn->text.size(), match->sequence);
+    } else {
+      log_.warn("standard output ends with {} bytes and no newline, not the start of a message to come: left as is",
+                torn->text.size());
+    }
+    for (const shmq::Message& m : batch) {
+      account(m);
+      lines_.write_line(m.text());
+    }
+    if (!batch.empty()) {
+      lines_.flush();
+      consumer.release();
+      summary_.last_at = Clock::now();
+    }
+  }
+
   // --stdout: takes up to `max` available messages, writes their lines, and releases them only
   // once the lines are written (so a consumer killed meanwhile gets them again next time).
   std::size_t take_lines(shmq::Consumer& consumer, std::size_t max) {
@@ -178,26 +213,13 @@ class Run {
       shmq::Result<shmq::Message> m = consumer.try_receive();
       if (!m) break;
       account(*m);
-      write_line(*m);
+      lines_.write_line(m->text());
     }
     if (taken > 0) {
-      flush();
+      lines_.flush();
       consumer.release();
     }
     return taken;
-  }
-
-  void write_line(const shmq::Message& m) {
-    const std::string_view text = m.text();
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fputc('\n', stdout) == EOF) {
-      throw std::runtime_error(std::string("cannot write standard output: ") + std::strerror(errno));
-    }
-  }
-
-  void flush() {
-    if (std::fflush(stdout) != 0) {
-      throw std::runtime_error(std::string("cannot write standard output: ") + std::strerror(errno));
-    }
   }
 
   void account(const shmq::Message& m) {
@@ -233,7 +255,7 @@ class Run {
     std::string text = "shmq-consumer: " + std::to_string(summary_.messages) + " messages received";
     if (options_.count != UINT64_MAX) text += " of " + std::to_string(options_.count);
     text += " (at sequence " + std::to_string(summary_.last_sequence) + ")";
-    if (seconds > 0) text += ", " + human_count(static_cast<double>(summary_.messages) / seconds) + "msg/s";
+    if (seconds > 0) text += ", " + format_count(static_cast<double>(summary_.messages) / seconds) + " msg/s";
     if (summary_.gaps + summary_.duplicates + summary_.corrupt > 0) text += ", PROBLEMS FOUND";
     progress_.show(text);
   }
@@ -250,10 +272,10 @@ class Run {
                         : end == End::producer_gone ? "no producer attached and the queue is drained"
                                                     : "interrupted";
       std::fprintf(stderr,
-                   "shmq-consumer: received %llu messages (sequence %s), %llu bytes in %.3f s: %smsg/s, %.1f MB/s\n"
+                   "shmq-consumer: received %llu messages (sequence %s), %llu bytes in %.3f s: %s msg/s, %.1f MB/s\n"
                    "shmq-consumer: %llu gaps, %llu duplicates, %llu corrupt%s; stopped: %s\n",
                    static_cast<unsigned long long>(s.messages), range.c_str(), static_cast<unsigned long long>(s.bytes),
-                   s.seconds(), human_count(mps).c_str(), mbps, static_cast<unsigned long long>(s.gaps),
+                   s.seconds(), format_count(mps).c_str(), mbps, static_cast<unsigned long long>(s.gaps),
                    static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.corrupt),
                    options_.verify ? "" : " (payloads not checked: add --verify)", why);
     }
@@ -287,6 +309,7 @@ class Run {
   const Options& options_;
   spdlog::logger& log_;
   ProgressLine progress_;
+  LineWriter lines_{STDOUT_FILENO, "standard output"};  // --stdout
   bool told_no_producer_ = false;
   Summary summary_;
   std::uint64_t expected_ = 0;  // the sequence number the next message should have
@@ -298,7 +321,7 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{std::string("Receives messages from a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription,
                "shmq-consumer"};
-  app.footer(kFooter);
+  app.footer(std::string(kFooter) + kExitCodesHelp);
   app.get_formatter()->column_width(28);
   app.add_option("--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
   app.add_option("-n,--count", options.count, "Stop after N messages")->type_name("N");

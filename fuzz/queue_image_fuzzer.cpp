@@ -69,7 +69,13 @@ class FuzzSystem final : public detail::System {
   int fallocate(int fd, off_t offset, off_t length) override {
     return detail::real_system().fallocate(fd, offset, length);
   }
-  detail::BootId boot_id() override { return boot; }
+  int pwrite(int fd, const void* data, std::size_t length, off_t offset) override {
+    return detail::real_system().pwrite(fd, data, length, offset);
+  }
+  int boot_id(detail::BootId& out) override {
+    out = boot;
+    return 0;
+  }
   detail::BootId boot{};
 };
 
@@ -188,11 +194,10 @@ void run_on_heap(const std::vector<std::uint8_t>& image, const layout::Identity&
   view.data = reinterpret_cast<std::byte*>(storage.get()) + layout::kHeaderSize;
   view.capacity = id.capacity;
   view.checksums = (id.flags & layout::kFlagChecksums) != 0;
-  view.path = "heap";
 
   detail::LivePositions live;
   try {
-    live = detail::read_live_positions(view);
+    live = detail::read_live_positions(view, {});
     detail::RingReader reader(view, live.read, live.write, live.read_sequence);
     shmq::Message m;
     while (reader.try_read(m)) g_sink = g_sink + touch(m.bytes);
@@ -211,7 +216,7 @@ void run_on_heap(const std::vector<std::uint8_t>& image, const layout::Identity&
 
   // The writer on whatever positions the file holds (validated first, as attach does).
   try {
-    live = detail::read_live_positions(view);
+    live = detail::read_live_positions(view, {});
     detail::RingWriter writer(view, live.write, live.read, 0);
     for (std::uint64_t length : {std::uint64_t{0}, std::uint64_t{13}, view.capacity / 3, writer.max_length()}) {
       if (std::byte* p = writer.try_reserve(length)) {

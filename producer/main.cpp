@@ -36,7 +36,8 @@ constexpr const char* kDescription =
     "message.\n"
     "\n"
     "When the queue is full the producer waits for the consumer. If the consumer leaves (or dies)\n"
-    "while the queue is full, the producer exits with status 3.\n";
+    "while the queue is full, the producer says so once and waits for the next consumer, which\n"
+    "resumes where the last one released; with --exit-on-consumer-gone it exits with status 3.\n";
 
 constexpr const char* kFooter =
     "Examples:\n"
@@ -46,9 +47,7 @@ constexpr const char* kFooter =
     "\n"
     "  printf 'hello\\nworld\\n' | shmq-producer --queue /dev/shm/chat --create --stdin\n"
     "  shmq-consumer --queue /dev/shm/chat --stdout\n"
-    "\n"
-    "Exit status: 0 done, 1 error, 2 bad arguments, 3 the consumer left while the queue was full,\n"
-    "128+N stopped by signal N (Ctrl-C: 130).";
+    "\n";
 
 struct Options {
   std::filesystem::path queue;
@@ -59,6 +58,7 @@ struct Options {
   std::string capacity_text = "1MiB";
   std::uint64_t capacity = 0;
   bool from_stdin = false;
+  bool exit_on_consumer_gone = false;
   bool quiet = false;
   bool verbose = false;
 };
@@ -102,39 +102,48 @@ class Run {
     return shmq::Producer::create(options_.queue, create);
   }
 
-  // Reserves room for `size` bytes, waiting for the consumer when the queue is full. Returns the
-  // exit code that ends the run instead when the wait cannot succeed.
-  std::optional<int> reserve(shmq::Producer& producer, std::size_t size, shmq::Result<shmq::Reservation>& out) {
-    out = producer.try_reserve(size);  // the fast path reads no clock
-    while (!out) {
-      if (const std::optional<int> stop = stopped(out.status())) return stop;
-      out = producer.reserve_for(size, kStopCheckInterval);  // publishes staged messages before it waits
+  // Sends `message` (published now or with the next publish()), waiting for the consumer when the
+  // queue is full. Returns the exit code that ends the run instead when the wait cannot succeed.
+  std::optional<int> send(shmq::Producer& producer, std::span<const std::byte> message, shmq::Publish publish) {
+    shmq::Result<std::uint64_t> sent = producer.try_send(message, publish);  // the fast path reads no clock
+    if (sent) [[likely]] {
+      return std::nullopt;
     }
-    return std::nullopt;
-  }
-
-  std::optional<int> send(shmq::Producer& producer, std::string_view line) {
-    shmq::Result<std::uint64_t> sent = producer.try_send(line);
     while (!sent) {
-      if (const std::optional<int> stop = stopped(sent.status())) return stop;
-      sent = producer.send_for(std::as_bytes(std::span(line.data(), line.size())), kStopCheckInterval);
+      if (const std::optional<int> stop = stopped(producer, sent.status())) return stop;
+      sent = producer.send_for(message, kStopCheckInterval);  // publishes what is staged before it waits
     }
-    bytes_ += line.size();
+    room_found(producer);
     return std::nullopt;
   }
 
   // Whether a failed wait (with `status`) ends the run, and with which exit code.
-  std::optional<int> stopped(shmq::Status status) {
+  std::optional<int> stopped(shmq::Producer& producer, shmq::Status status) {
     if (g_stop_signal != 0) return kExitInterrupted + g_stop_signal;
-    if (status == shmq::Status::peer_gone) {
-      progress_.clear();
+    if (status != shmq::Status::peer_gone) return std::nullopt;  // would_block or timed_out: wait again
+    progress_.clear();
+    if (options_.exit_on_consumer_gone) {
       log_.error(
           "the consumer of {} is gone and the queue is full: stopping (start a consumer, then run this "
           "again to continue)",
           options_.queue.string());
       return kExitPeerGone;
     }
-    return std::nullopt;  // would_block or timed_out: wait again
+    log_.warn("the consumer of {} is gone and the queue is full: waiting for the next consumer to attach",
+              options_.queue.string());
+    shmq::WaitOptions follow = wait_;
+    follow.return_on_peer_gone = false;  // until the next consumer has made room
+    producer.set_wait_options(follow);
+    waiting_for_consumer_ = true;
+    return std::nullopt;
+  }
+
+  // After a wait that succeeded: a consumer that leaves from now on is a new departure.
+  void room_found(shmq::Producer& producer) {
+    if (!waiting_for_consumer_) [[likely]]
+      return;
+    waiting_for_consumer_ = false;
+    producer.set_wait_options(wait_);
   }
 
   int send_generated(shmq::Producer& producer) {
@@ -147,16 +156,16 @@ class Run {
     if (producer.next_sequence() > 0) {
       log_.info("continuing at sequence {} (the queue's next)", producer.next_sequence());
     }
-    const auto size = static_cast<std::size_t>(options_.size);
-    shmq::Result<shmq::Reservation> room = shmq::Status::would_block;
+    // A payload is built in a local template and copied by try_send: cheaper than a zero-copy
+    // reservation for messages this small, and the bytes the checksum covers stay in cache.
+    PayloadTemplate payloads(static_cast<std::size_t>(options_.size));
     std::uint64_t next = producer.next_sequence();
     std::uint64_t batches = 0;
     while (next < total) {
       const std::uint64_t batch_end = std::min(total, next + kPublishBatch);
       for (; next < batch_end; ++next) {
-        if (const std::optional<int> stop = reserve(producer, size, room)) return *stop;
-        write_payload(room->bytes(), room->sequence());
-        room->commit(shmq::Publish::later);
+        // `next` is the queue's next sequence number: this process is its only producer.
+        if (const std::optional<int> stop = send(producer, payloads.payload(next), shmq::Publish::later)) return *stop;
       }
       producer.publish();
       if (g_stop_signal != 0) return kExitInterrupted + g_stop_signal;
@@ -179,7 +188,7 @@ class Run {
         if (g_stop_signal != 0) return kExitInterrupted + g_stop_signal;
         if (std::ferror(stdin) != 0) {
           log_.error("cannot read standard input: {}", std::strerror(errno != 0 ? errno : EIO));
-          return kExitError;
+          return kExitFailed;
         }
         return kExitOk;  // end of input
       }
@@ -188,9 +197,12 @@ class Run {
       if (text.size() > producer.max_message_size()) {
         log_.error("line {} of standard input has {} bytes; queue {} takes messages of at most {} bytes", lines + 1,
                    text.size(), options_.queue.string(), producer.max_message_size());
-        return kExitError;
+        return kExitFailed;
       }
-      if (const std::optional<int> stop = send(producer, text)) return *stop;
+      if (const std::optional<int> stop = send(producer, std::as_bytes(std::span(text)), shmq::Publish::now)) {
+        return *stop;
+      }
+      bytes_ += text.size();
       ++lines;
       if (lines % kProgressStride == 0 && progress_.due()) show_progress(producer.next_sequence(), 0);
     }
@@ -204,7 +216,7 @@ class Run {
       text += " (queue at " + std::to_string(next) + " of " + std::to_string(total) + ", " +
               std::to_string(next * 100 / total) + "%)";
     }
-    if (seconds > 0) text += ", " + human_count(sent / seconds) + "msg/s";
+    if (seconds > 0) text += ", " + format_count(sent / seconds) + " msg/s";
     progress_.show(text);
   }
 
@@ -219,7 +231,7 @@ class Run {
                  static_cast<unsigned long long>(sent), range.c_str(), static_cast<unsigned long long>(bytes_),
                  seconds);
     if (seconds > 0 && sent > 0) {
-      std::fprintf(stderr, ": %smsg/s, %.1f MB/s", human_count(static_cast<double>(sent) / seconds).c_str(),
+      std::fprintf(stderr, ": %s msg/s, %.1f MB/s", format_count(static_cast<double>(sent) / seconds).c_str(),
                    static_cast<double>(bytes_) / 1e6 / seconds);
     }
     std::fprintf(stderr, "%s\n", rc >= kExitInterrupted ? " (interrupted)" : "");
@@ -228,6 +240,8 @@ class Run {
   const Options& options_;
   spdlog::logger& log_;
   ProgressLine progress_;
+  const shmq::WaitOptions wait_ = shmq::OpenOptions{}.wait;  // what the producer is opened with
+  bool waiting_for_consumer_ = false;  // the consumer left while the queue was full; waiting for the next
   Clock::time_point started_{};
   std::uint64_t first_sequence_ = 0;
   std::uint64_t bytes_ = 0;
@@ -239,7 +253,7 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{std::string("Sends messages into a shmq queue.\n\n") + kQueueIntro + "\n" + kDescription,
                "shmq-producer"};
-  app.footer(kFooter);
+  app.footer(std::string(kFooter) + kExitCodesHelp);
   app.get_formatter()->column_width(28);
   app.add_option("--queue", options.queue, "Queue file (e.g. /dev/shm/demo)")->required()->type_name("PATH");
   auto* count =
@@ -261,6 +275,8 @@ int main(int argc, char** argv) {
   auto* from_stdin = app.add_flag("--stdin", options.from_stdin,
                                   "Send each line of standard input as one message instead of generated ones");
   count->excludes(from_stdin);
+  app.add_flag("--exit-on-consumer-gone", options.exit_on_consumer_gone,
+               "Exit with status 3 when the consumer leaves while the queue is full, instead of waiting for the next");
   add_verbosity_flags(app, options.quiet, options.verbose, "Also log the queue's lifecycle (create, attach, detach)");
   if (const std::optional<int> rc = parse_command_line(app, argc, argv, [&] {
         if (!options.from_stdin && count->count() == 0) throw CLI::RequiredError("--count (or --stdin)");

@@ -43,6 +43,27 @@ for step in "${steps[@]}"; do
   echo "=== $step: $((SECONDS - start)) s" >&2
 
   if [ "$step" = release ]; then
+    # The Python module's tests, with the interpreter it was built for (release only: a sanitizer
+    # build's module cannot be loaded into a plain python). A failure to run counts as failed.
+    echo "=== Python module: pytest" >&2
+    python=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' build/release/CMakeCache.txt)
+    if [ -n "$python" ] && [ -e build/release/python/shmq.pyi ]; then
+      status=0
+      SHMQ_BUILD_DIR=$PWD/build/release PYTHONPATH=$PWD/build/release/python \
+        "$python" -m pytest -q -p no:cacheprovider python/tests 2>&1 | tee build/pytest-release.log || status=$?
+      summary=$(grep -E ' in [0-9.]+s' build/pytest-release.log | tail -n 1 || true)
+      ok=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+      bad=0
+      for n in $(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | grep -oE '^[0-9]+' || true); do bad=$((bad + n)); done
+      if [ "$bad" -eq 0 ] && { [ "$ok" -eq 0 ] || [ "$status" -ne 0 ]; }; then bad=1; fi  # no tests ran, or pytest broke
+      passed=$((passed + ok))
+      failed=$((failed + bad))
+      [ "$bad" -eq 0 ] || failures+=("release: pytest python/tests (see build/pytest-release.log)")
+    else
+      failed=$((failed + 1))
+      failures+=("release: the Python module was not built (python3-dev, pybind11-dev)")
+    fi
+
     echo "=== find_package(shmq) from an installed tree" >&2
     prefix=$PWD/build/install
     rm -rf "$prefix" build/find-package

@@ -7,7 +7,7 @@
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "layout.hpp"
-#include "shmq/producer.hpp"
+#include "shmq/queue.hpp"
 #include "units.hpp"
 
 namespace shmq::tool {

@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
-#include "shmq/recovery.hpp"
+#include "shmq/queue.hpp"
 
 namespace shmq::tool {
 

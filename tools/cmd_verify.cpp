@@ -58,7 +58,7 @@ CheckpointCheck check_checkpoints(const detail::QueueFile& file, const WalkResul
     return {fmt::format("checkpoint slots: neither holds a valid checkpoint{} (a durable queue always has one)", slots),
             {}};
   }
-  if (!producer_attached && detail::used_in_this_boot(h) &&
+  if (!producer_attached && detail::used_in_this_boot(h, file.path()) &&
       static_cast<std::int64_t>(newest->write_position - walk.write) > 0) {
     return {fmt::format("checkpoint {}: durable position {} is ahead of the write position {}{}", newest->counter,
                         newest->write_position, walk.write, slots),
@@ -102,19 +102,20 @@ int verify(const QueueArgs& args) {
     return kExitFailed;
   }
 
-  // With no consumer attached, its sequence word must name the first unconsumed record: a consumer
+  // With no consumer attached, its sequence word must be one the library accepts: a consumer
   // attaching to an empty queue takes its next sequence number from there.
   const layout::Header& h = file.header();
   const bool consumer_attached = detail::role_held_by_other(file.fd(), detail::Role::consumer, file.path());
   const bool producer_attached = detail::role_held_by_other(file.fd(), detail::Role::producer, file.path());
   const std::uint64_t consumer_sequence = h.consumer.sequence.load(std::memory_order_relaxed);
-  if (!consumer_attached && walk.messages > 0 && consumer_sequence != walk.first_sequence &&
+  if (!consumer_attached && walk.messages > 0 &&
+      !detail::consumer_sequence_is_valid(consumer_sequence, walk.first_sequence, walk.next_sequence) &&
       h.consumer.position.load(std::memory_order_acquire) == walk.read) {
     return damaged(args.path,
-                   fmt::format("consumer line (file offset {}): its sequence word says {}, but the first unconsumed "
-                               "record (ring position {}) has sequence {}",
+                   fmt::format("consumer line (file offset {}): its sequence word says {}, but the unconsumed "
+                               "records from ring position {} have sequences {} to {}",
                                offsetof(layout::Header, consumer) + offsetof(layout::RoleLine, sequence),
-                               consumer_sequence, walk.read, walk.first_sequence));
+                               consumer_sequence, walk.read, walk.first_sequence, walk.next_sequence - 1));
   }
 
   const CheckpointCheck checkpoints = check_checkpoints(file, walk, producer_attached);
@@ -135,7 +136,7 @@ int verify(const QueueArgs& args) {
                                  : "; payloads not checked: queue has no checksums");
   }
   std::cout << fmt::format("  checkpoints  {}\n", checkpoints.summary);
-  if (!detail::used_in_this_boot(h)) {
+  if (!detail::used_in_this_boot(h, file.path())) {
     std::cout << "  note         last used in another boot of the machine: the next producer or consumer to open it "
                  "recovers it first\n";
   }

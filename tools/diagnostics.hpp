@@ -7,14 +7,15 @@
 #include <spdlog/logger.h>
 
 #include "shmq/error.hpp"
+#include "shmq_sample/exit_codes.hpp"
 
 namespace shmq::tool {
 
-// Exit codes shared by every subcommand.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitDamaged = 1;  // verify: the queue is damaged; remove: refused (a peer is attached)
-inline constexpr int kExitFailed = 2;   // not a queue file, unreadable, or any other failure
-inline constexpr int kExitUsage = 64;   // bad command line (EX_USAGE)
+// The project's exit codes (shmq_sample/exit_codes.hpp), shared with the sample programs.
+using shmq_sample::kExitDamaged;
+using shmq_sample::kExitFailed;
+using shmq_sample::kExitOk;
+using shmq_sample::kExitUsage;
 
 // The tool's logger ("shmq-tool", stderr, lines like "shmq: error: ..."). The library's own logger
 // ("shmq") is silenced unless `verbose`: the tool reports the library's errors itself, once.

@@ -24,7 +24,7 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
   const std::uint64_t read_before = consumer_position(view);
   detail::LivePositions live;
   try {
-    live = detail::read_live_positions(view);
+    live = detail::read_live_positions(view, {});
   } catch (const Error& e) {
     std::atomic_thread_fence(std::memory_order_acquire);
     if (consumer_position(view) != read_before) {

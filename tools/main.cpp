@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
+#include "shmq_sample/exit_codes.hpp"
 
 int main(int argc, char** argv) {
   using namespace shmq::tool;
@@ -18,9 +19,7 @@ int main(int argc, char** argv) {
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Also log the library's own messages (attach, create, ...)");
   app.set_version_flag("--version", SHMQ_TOOL_VERSION);
-  app.footer(
-      "Exit codes: 0 ok; 1 the queue is damaged, or remove refused because a peer is attached;\n"
-      "2 not a queue file, unreadable, or another failure; 64 bad command line.");
+  app.footer(shmq_sample::kExitCodesHelp);
   const std::vector<Command> commands = {add_create(app), add_stat(app),   add_watch(app), add_verify(app),
                                          add_dump(app),   add_remove(app), add_repair(app)};
   try {

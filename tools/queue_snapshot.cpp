@@ -92,7 +92,7 @@ QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from)
       s.durable = DurableSnapshot{c->counter, c->write_position, c->write_sequence, c->read_position, c->unix_ns};
     }
   }
-  s.recovery_pending = !detail::used_in_this_boot(file.header());
+  s.recovery_pending = !detail::used_in_this_boot(file.header(), file.path());
 
   const detail::RingView view = file.ring_view();
   if (depth_from == DepthFrom::walk) {

@@ -8,19 +8,6 @@
 
 namespace shmq::tool {
 
-std::string format_size(std::uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  int unit = 0;
-  std::uint64_t whole = bytes;
-  while (whole >= 1024 && unit < 6) {
-    whole /= 1024;
-    ++unit;
-  }
-  const std::uint64_t scale = std::uint64_t{1} << (10 * unit);
-  if (bytes % scale == 0) return fmt::format("{} {}", bytes / scale, kUnits[unit]);
-  return fmt::format("{:.1f} {}", static_cast<double>(bytes) / static_cast<double>(scale), kUnits[unit]);
-}
-
 std::optional<mode_t> parse_mode(std::string_view text) {
   if (text.empty() || text.size() > 5) return std::nullopt;
   unsigned value = 0;
@@ -40,11 +27,7 @@ std::string format_duration(std::chrono::nanoseconds d) {
   return fmt::format("{:.0f} ns", ns);
 }
 
-std::string format_message_rate(double per_second) {
-  if (per_second >= 1e6) return fmt::format("{:.2f}M msg/s", per_second / 1e6);
-  if (per_second >= 1e4) return fmt::format("{:.1f}k msg/s", per_second / 1e3);
-  return fmt::format("{:.0f} msg/s", per_second);
-}
+std::string format_message_rate(double per_second) { return format_count(per_second) + " msg/s"; }
 
 std::string format_byte_rate(double bytes_per_second) { return fmt::format("{:.2f} MB/s", bytes_per_second / 1e6); }
 

@@ -1,4 +1,5 @@
-// Numbers as the tool reads and prints them: byte sizes, file modes, durations, rates, fill bars.
+// Numbers as the tool reads and prints them: file modes, durations, rates, fill bars (sizes and
+// counts come from samples_common).
 // Sizes on the command line are parsed by CLI11 (CLI::AsSizeValue, attached to the option).
 #pragma once
 
@@ -10,10 +11,13 @@
 
 #include <sys/types.h>
 
+#include "shmq_sample/units.hpp"
+
 namespace shmq::tool {
 
-// "16 MiB", "1.5 KiB", "512 B": binary units, at most one decimal, exact when it divides evenly.
-std::string format_size(std::uint64_t bytes);
+// Sizes and counts: one formatter for the whole project.
+using shmq_sample::format_count;
+using shmq_sample::format_size;
 
 // An octal file mode such as "0600" or "640": only octal digits, at most 07777.
 std::optional<mode_t> parse_mode(std::string_view text);
@@ -21,7 +25,7 @@ std::optional<mode_t> parse_mode(std::string_view text);
 // "1.25 s", "340 ms", "12 us".
 std::string format_duration(std::chrono::nanoseconds d);
 
-// "1.2M msg/s", "830 msg/s" and "12.3 MB/s" (decimal megabytes, as throughput usually is).
+// "1.2 M msg/s", "830 msg/s" and "12.3 MB/s" (decimal megabytes, as throughput usually is).
 std::string format_message_rate(double per_second);
 std::string format_byte_rate(double bytes_per_second);
 

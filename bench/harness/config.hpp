@@ -28,9 +28,10 @@ struct Config {
   std::uint64_t warmup_round_trips = 10'000;
   std::uint64_t placement_round_trips = 20'000;
   double idle_seconds = 10.0;
-  std::size_t disk_bytes = std::size_t{256} << 20;
+  std::size_t disk_bytes = std::size_t{1} << 30;          // the sequential-write reference: sized like the fill
   std::size_t durable_fill_bytes = std::size_t{1} << 30;  // durable suite: the queue a lone producer fills
-  std::uint64_t sync_rounds = 2'000;                      // durable suite: batches each ended by sync()
+  int durable_rounds = 3;  // durable suite: disk reference and fill alternated this many times (median ratio)
+  std::uint64_t sync_rounds = 2'000;  // durable suite: batches each ended by sync()
   int cpus[2] = {0, 1};
   std::chrono::seconds run_timeout{120};
   // Self-test of the sequence check: the throughput producer skips this sequence number.
@@ -46,6 +47,7 @@ struct Config {
     idle_seconds = 0.2;
     disk_bytes = std::size_t{4} << 20;
     durable_fill_bytes = std::size_t{16} << 20;
+    durable_rounds = 1;
     sync_rounds = 50;
     run_timeout = std::chrono::seconds{20};
   }

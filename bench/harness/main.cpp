@@ -71,9 +71,10 @@ class Runner {
       for (std::size_t size : config_.throughput_sizes) {
         for (auto& t : transports) {
           auto row = with_placement([&] { return measure_throughput(config_, *t, size); });
-          account(row.status, row.pinned,
-                  "throughput " + t->name() + " " + std::to_string(size) +
-                      " B: " + (row.status.state == RowState::ok ? si(row.messages_per_second.median) + " msg/s" : ""));
+          account(
+              row.status, row.pinned,
+              "throughput " + t->name() + " " + std::to_string(size) + " B: " +
+                  (row.status.state == RowState::ok ? format_count(row.messages_per_second.median) + " msg/s" : ""));
           results_.throughput.push_back(std::move(row));
           keep_note(*t);
         }
@@ -86,7 +87,7 @@ class Runner {
           auto row = with_placement([&] { return measure_latency(config_, *t, size); });
           account(row.status, row.pinned,
                   "latency " + t->name() + " " + std::to_string(size) +
-                      " B: " + (row.status.state == RowState::ok ? "p50 " + si(row.p50_ns) + " ns" : ""));
+                      " B: " + (row.status.state == RowState::ok ? "p50 " + format_count(row.p50_ns) + " ns" : ""));
           results_.latency.push_back(std::move(row));
           keep_note(*t);
         }
@@ -112,41 +113,39 @@ class Runner {
     }
     auto cacheline =
         with_placement([&] { return measure_cacheline_ping_pong(config_, config_.round_trips, config_.repetitions); });
-    account(cacheline.status, cacheline.pinned, "latency cache-line ping-pong: p50 " + si(cacheline.p50_ns) + " ns");
+    account(cacheline.status, cacheline.pinned,
+            "latency cache-line ping-pong: p50 " + format_count(cacheline.p50_ns) + " ns");
     results_.latency.push_back(std::move(cacheline));
     auto two_lines = with_placement(
         [&] { return measure_index_and_data_ping_pong(config_, config_.round_trips, config_.repetitions); });
-    account(two_lines.status, two_lines.pinned, "latency index + data ping-pong: p50 " + si(two_lines.p50_ns) + " ns");
+    account(two_lines.status, two_lines.pinned,
+            "latency index + data ping-pong: p50 " + format_count(two_lines.p50_ns) + " ns");
     results_.latency.push_back(std::move(two_lines));
     auto futex = with_placement([&] { return measure_futex_ping_pong(config_); });
-    account(futex.status, futex.pinned, "latency futex ping-pong: p50 " + si(futex.p50_ns) + " ns");
+    account(futex.status, futex.pinned, "latency futex ping-pong: p50 " + format_count(futex.p50_ns) + " ns");
     results_.latency.push_back(std::move(futex));
     auto disk = measure_disk_write(config_);
     account(disk.status, true, "disk write " + disk.directory);
     results_.disk.push_back(std::move(disk));
   }
 
-  // After the throughput rows, whose 64-byte durable and busy-poll figures it compares; it needs the
-  // disk reference of this run, so it measures it when the reference suite did not.
+  // After the throughput rows, whose 64-byte durable and busy-poll figures it compares. It takes its
+  // own disk references, alternated with the fills.
   void run_durable() {
-    if (results_.disk.empty()) {
-      auto disk = measure_disk_write(config_);
-      account(disk.status, true, "disk write " + disk.directory);
-      results_.disk.push_back(std::move(disk));
-    }
-    DurableResults durable = measure_durable(config_, results_.disk, results_.throughput);
+    DurableResults durable = measure_durable(config_, results_.throughput);
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.2f", durable.fill_to_disk);
     account(durable.fill_status, durable.fill_pinned,
-            "durable fill " + si(static_cast<double>(durable.fill_queue_bytes)) + "B, 1024 B, 10 ms checkpoints: " +
+            "durable fill " + format_count(static_cast<double>(durable.fill_queue_bytes)) +
+                "B, 1024 B, 10 ms checkpoints, median of " + std::to_string(durable.fill_to_disk_rounds.size()) + ": " +
                 (durable.fill_status.state == RowState::ok
-                     ? si(durable.fill_megabytes_per_second) + " MB/s, " + ratio + "x disk"
+                     ? format_count(durable.fill_megabytes_per_second) + " MB/s, " + ratio + "x disk"
                      : ""));
     account(durable.sync_status, durable.sync_pinned,
             "durable sync() after " + std::to_string(durable.sync_batch) + " x 64 B: " +
-                (durable.sync_status.state == RowState::ok
-                     ? "p50 " + si(durable.sync_p50_ns) + " ns, p99 " + si(durable.sync_p99_ns) + " ns"
-                     : ""));
+                (durable.sync_status.state == RowState::ok ? "p50 " + format_count(durable.sync_p50_ns) + " ns, p99 " +
+                                                                 format_count(durable.sync_p99_ns) + " ns"
+                                                           : ""));
     results_.durable = std::move(durable);
   }
 
@@ -186,6 +185,9 @@ int main(int argc, char** argv) {
                  "directory of the sequential-write reference and of the durable queues");
   app.add_option("--queue-dir", config.queue_dir, "directory of the shmq queue files");
   app.add_option("--disk-bytes", config.disk_bytes, "bytes written by the sequential-write reference");
+  app.add_option("--durable-rounds", config.durable_rounds,
+                 "durable suite: disk reference and fill alternated this many times; the median ratio is reported")
+      ->check(CLI::Range(1, 15));
   app.add_option("--durable-fill-bytes", config.durable_fill_bytes,
                  "durable suite: size of the queue a lone producer fills (1024-byte messages)");
   app.add_option("--sync-rounds", config.sync_rounds,

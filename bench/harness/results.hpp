@@ -84,12 +84,13 @@ struct DiskRow {
 // (c) 64-byte durable throughput over non-durable, from the throughput rows of the same run.
 struct DurableResults {
   RowStatus fill_status;
-  std::uint64_t fill_queue_bytes = 0;    // the ring's capacity
-  std::uint64_t fill_messages = 0;       // 1024-byte messages sent until the ring was full
-  double fill_seconds = 0;               // first send to the end of the closing sync()
-  double fill_megabytes_per_second = 0;  // of payload
-  double disk_megabytes_per_second = 0;  // the disk reference's median in this run (0: none)
-  double fill_to_disk = 0;               // ratio (0: not available)
+  std::uint64_t fill_queue_bytes = 0;       // the ring's capacity
+  std::uint64_t fill_messages = 0;          // 1024-byte messages sent until the ring was full
+  double fill_seconds = 0;                  // first send to the end of the closing sync()
+  double fill_megabytes_per_second = 0;     // of payload: the median over the rounds
+  double disk_megabytes_per_second = 0;     // the median of the disk references alternated with the fills (0: none)
+  std::vector<double> fill_to_disk_rounds;  // each fill over the disk reference taken just before it
+  double fill_to_disk = 0;                  // their median (0: not available)
   bool fill_pinned = true;
 
   RowStatus sync_status;

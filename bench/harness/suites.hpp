@@ -25,14 +25,16 @@ LatencyRow measure_index_and_data_ping_pong(const Config& config, std::uint64_t 
 LatencyRow measure_futex_ping_pong(const Config& config);
 // memcpy of messages through a ring of config.ring_bytes, one process.
 ThroughputRow measure_memcpy(const Config& config, std::size_t size);
-// Sequential write + fdatasync of config.disk_bytes under config.disk_dir.
+// Sequential write + fdatasync of config.disk_bytes under config.disk_dir (min(repetitions, 3) times).
 DiskRow measure_disk_write(const Config& config);
+// One such write: its MB/s. Throws std::runtime_error when the directory cannot be written.
+double disk_write_megabytes_per_second(const Config& config);
 
 // Durable mode, shmq alone (queues under config.disk_dir): a lone producer filling a queue of
-// config.durable_fill_bytes, and sync() latency; compared with the disk reference and the
-// throughput rows already measured in this run (either may be empty: that ratio is then 0).
-DurableResults measure_durable(const Config& config, const std::vector<DiskRow>& disk,
-                               const std::vector<ThroughputRow>& throughput);
+// config.durable_fill_bytes, alternated config.durable_rounds times with the disk reference (the
+// median of the fill / disk ratios is the result), and sync() latency; compared with the
+// throughput rows of the same run.
+DurableResults measure_durable(const Config& config, const std::vector<ThroughputRow>& throughput);
 
 // Shared by the suites: a row's status from how its pair of processes ended.
 // A peer that breaks at run time is unavailable; shmq or a reference that breaks fails the run,

@@ -66,13 +66,41 @@ int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter) {
   return sync_range(&slot_of(header, counter), sizeof(layout::Checkpoint));
 }
 
-Checkpointer::Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last,
-                           std::uint64_t instance_id, std::uint64_t published, std::uint64_t next_sequence)
+namespace {
+
+// Rewrites file bytes [offset, offset + length) with the mapping's own copy of them, then syncs them.
+int rewrite_and_sync(int fd, const std::byte* mapped, std::uint64_t length, std::uint64_t offset) {
+  if (length == 0) return 0;
+  if (const int rc = sys().pwrite(fd, mapped, length, static_cast<off_t>(offset)); rc != 0) return rc;
+  return sync_range(mapped, length);
+}
+
+}  // namespace
+
+int make_durable_again(int fd, const RingView& view, const layout::Checkpoint& last, std::uint64_t write) {
+  const std::uint64_t first = last.read_position & (view.capacity - 1);
+  const std::uint64_t length = write - last.read_position;
+  const std::uint64_t head = std::min(length, view.capacity - first);
+  int rc = rewrite_and_sync(fd, view.data + first, head, layout::kHeaderSize + first);
+  if (rc == 0) rc = rewrite_and_sync(fd, view.data, length - head, layout::kHeaderSize);
+  if (rc != 0) return rc;
+  SHMQ_FAILPOINT("reconfirm.after_ring_sync");
+  const auto* slot = reinterpret_cast<const std::byte*>(&slot_of(*view.header, last.counter));
+  const auto slot_offset = static_cast<std::uint64_t>(slot - reinterpret_cast<const std::byte*>(view.header));
+  return rewrite_and_sync(fd, slot, sizeof(layout::Checkpoint), slot_offset);
+}
+
+Checkpointer::Checkpointer(RingView view, std::filesystem::path path, CheckpointPolicy policy,
+                           const layout::Checkpoint& last, std::uint64_t instance_id, std::uint64_t published,
+                           std::uint64_t next_sequence)
     : view_(std::move(view)),
+      path_(std::move(path)),
       policy_(policy),
       instance_id_(instance_id),
       requested_at_(last.write_position),
       last_(last) {
+  // condition_variable::wait_for adds the interval to now(): keep the sum from overflowing.
+  policy_.interval = std::min<std::chrono::milliseconds>(policy_.interval, std::chrono::hours(24 * 365));
   published_.store(published, next_sequence);
   const bool background = policy_.bytes != 0 || policy_.interval.count() > 0;
   request_every_ = !background          ? ~std::uint64_t{0}
@@ -130,8 +158,9 @@ Error Checkpointer::failure() const {
 
 void Checkpointer::fail(const std::string& what, int err) {
   if (!error_) {
-    error_ = Error(err == 0 ? ErrorCode::corrupt : ErrorCode::io, view_.path,
+    error_ = Error(err == 0 ? ErrorCode::corrupt : ErrorCode::io, path_,
                    what + "; nothing more is acknowledged as durable", err);
+    // Often in the checkpoint thread: the next producer call throws it, the log says it now.
     logger()->error("{}", error_->what());
     failed_.store(true, std::memory_order_release);  // pairs with the acquire in failed(): error_ is set
   }

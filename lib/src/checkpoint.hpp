@@ -34,6 +34,14 @@ void write_checkpoint_slot(layout::Header& header, layout::Checkpoint checkpoint
 // Syncs the page of slot counter % 2. Returns 0 or the errno.
 int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter);
 
+// Makes checkpoint `last` durable again, with every record from its read position up to `write`
+// (the published end, write - last.read_position <= capacity), whatever an earlier producer's
+// syncs did: it may have been killed between writing the slot and syncing it, or its msync may
+// have failed, and after a failed writeback Linux marks the pages clean, so a later msync skips
+// them and "succeeds" (fsyncgate). pwrite of the same bytes through `fd` dirties each page again,
+// then msync writes it: records first, then the slot. Returns 0 or the errno.
+int make_durable_again(int fd, const RingView& view, const layout::Checkpoint& last, std::uint64_t write);
+
 // The producer's published position and the sequence after it, stored by the producer thread and
 // loaded as one consistent pair by a checkpoint in another thread (a seqlock without fences: the
 // values are stored with release and loaded with acquire, so seeing a value of round k+1 implies
@@ -72,8 +80,8 @@ class Checkpointer {
  public:
   // `last` is the newest valid checkpoint of the file; `published` the producer's write position
   // and `next_sequence` the sequence number after it.
-  Checkpointer(RingView view, CheckpointPolicy policy, const layout::Checkpoint& last, std::uint64_t instance_id,
-               std::uint64_t published, std::uint64_t next_sequence);
+  Checkpointer(RingView view, std::filesystem::path path, CheckpointPolicy policy, const layout::Checkpoint& last,
+               std::uint64_t instance_id, std::uint64_t published, std::uint64_t next_sequence);
   ~Checkpointer();  // stops the thread (no final checkpoint: call sync() first for that)
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -108,6 +116,7 @@ class Checkpointer {
   void fail(const std::string& what, int err);
 
   RingView view_;
+  std::filesystem::path path_;  // for the error
   CheckpointPolicy policy_;
   std::uint64_t instance_id_;
   std::uint64_t request_every_ = 0;  // bytes between requests to the thread (never: no thread)

@@ -12,12 +12,10 @@
 #include "shmq/log.hpp"
 #include "waiting.hpp"
 
-namespace shmq {
+namespace shmq::detail {
 
-using detail::Role;
-
-struct Consumer::Impl {
-  Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+struct ConsumerImpl {
+  ConsumerImpl(QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
   detail::QueueFile file;
   detail::RingReader reader;
   RecoveryReport recovery;
@@ -56,16 +54,20 @@ struct Consumer::Impl {
         }
       }
     } catch (const Error& e) {
-      if (e.code() == ErrorCode::corrupt && !broken) {
-        broken = e;
-        logger()->error("{}", e.what());
-      }
-      throw;
+      Error error = with_path(e, file.path());
+      if (error.code() == ErrorCode::corrupt && !broken) broken = error;
+      throw error;
     }
   }
 };
 
-Consumer::Consumer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+}  // namespace shmq::detail
+
+namespace shmq {
+
+using detail::Role;
+
+Consumer::Consumer(std::unique_ptr<detail::ConsumerImpl> impl) noexcept : impl_(std::move(impl)) {}
 Consumer::Consumer(Consumer&&) noexcept = default;
 Consumer& Consumer::operator=(Consumer&& other) noexcept {
   if (this != &other) {
@@ -81,22 +83,17 @@ Consumer::~Consumer() {
 }
 
 Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& options) {
-  try {
-    auto impl =
-        std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
-    impl->recovery = detail::recover_if_needed(impl->file);
-    detail::take_role(impl->file, Role::consumer);
-    // Resume after the last message our predecessor released.
-    const detail::RingView view = impl->file.ring_view();
-    const detail::LivePositions live = detail::read_live_positions(view);
-    impl->reader = detail::RingReader(view, live.read, live.write, live.read_sequence);
-    detail::announce_attach(impl->file, Role::consumer);
-    logger()->info("consumer attached to {} (next sequence {})", path.string(), live.read_sequence);
-    return Consumer(std::move(impl));
-  } catch (const Error& e) {
-    logger()->error("{}", e.what());
-    throw;
-  }
+  auto impl = std::make_unique<detail::ConsumerImpl>(detail::QueueFile::open(path, detail::Access::read_write, options),
+                                                     options.wait);
+  impl->recovery = detail::recover_if_needed(impl->file);
+  detail::take_role(impl->file, Role::consumer);
+  // Resume after the last message our predecessor released.
+  const detail::RingView view = impl->file.ring_view();
+  const detail::LivePositions live = detail::read_live_positions(view, path);
+  impl->reader = detail::RingReader(view, live.read, live.write, live.read_sequence);
+  detail::announce_attach(impl->file, Role::consumer);
+  logger()->info("consumer attached to {} (next sequence {})", path.string(), live.read_sequence);
+  return Consumer(std::move(impl));
 }
 
 Result<Message> Consumer::try_receive() { return impl_->receive_until(0); }

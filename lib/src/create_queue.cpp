@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "checkpoint.hpp"
@@ -20,6 +22,7 @@
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
 #include "shmq/producer.hpp"
+#include "shmq/queue.hpp"
 #include "system.hpp"
 
 namespace shmq {
@@ -52,6 +55,24 @@ void validate_options(const std::filesystem::path& path, const CreateOptions& o)
   }
   if (o.initial_position % layout::kRecordAlign != 0) {
     fail_create(ErrorCode::invalid_argument, path, "initial position is not 8-byte aligned");
+  }
+  const auto interval = o.checkpoints.interval.count();
+  if (interval < 0 || static_cast<std::uint64_t>(interval) > UINT32_MAX) {
+    fail_create(ErrorCode::invalid_argument, path,
+                "checkpoint interval of " + std::to_string(interval) + " ms is outside 0 to " +
+                    std::to_string(UINT32_MAX) + " ms (the file stores it in 32 bits)");
+  }
+}
+
+// On a copy-on-write file system (btrfs) every write of a block allocates a new one, so
+// posix_fallocate cannot promise that later writes find space: a full disk may still end in SIGBUS.
+void warn_if_copy_on_write(int fd, const std::filesystem::path& path) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) == 0 && fs.f_type == BTRFS_SUPER_MAGIC) {
+    logger()->warn(
+        "{} is on btrfs (copy-on-write): its space is allocated, but a full file system can still fail a later "
+        "write of the mapping with SIGBUS; prefer ext4, xfs or tmpfs, or keep the file system from filling",
+        path.string());
   }
 }
 
@@ -129,6 +150,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   if (const int rc = allocate(fd.get(), 0, static_cast<off_t>(file_size)); rc != 0) {
     fail_create(ErrorCode::io, path, "cannot allocate " + std::to_string(file_size) + " bytes for the queue", rc);
   }
+  warn_if_copy_on_write(fd.get(), path);
 
   auto header = std::make_unique<layout::Header>();  // value-initialised: all zero
   layout::Identity& id = header->identity;
@@ -150,7 +172,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
   id.checksum = bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8);
   header->producer.position.store(options.initial_position, std::memory_order_relaxed);
   header->consumer.position.store(options.initial_position, std::memory_order_relaxed);
-  const BootId boot = sys().boot_id();
+  const BootId boot = current_boot_id(path);
   std::memcpy(header->boot.boot_id, boot.data(), boot.size());
   if (options.durable) {  // checkpoint 1: the empty queue
     layout::Checkpoint first{};
@@ -196,12 +218,7 @@ void create_queue_file(const std::filesystem::path& path, const CreateOptions& o
 }  // namespace detail
 
 void create_queue(const std::filesystem::path& path, const CreateOptions& options) {
-  try {
-    detail::create_queue_file(path, options);
-  } catch (const Error& e) {
-    logger()->error("{}", e.what());
-    throw;
-  }
+  detail::create_queue_file(path, options);
 }
 
 }  // namespace shmq

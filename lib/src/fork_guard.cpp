@@ -69,6 +69,22 @@ void drop_in_forked_children(int fd) {
   r.fds.push_back(fd);
 }
 
+int open_dropped_in_forked_children(const char* path, int flags) {
+  install_handlers_once();
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  const int fd = ::open(path, flags);
+  if (fd >= 0) {
+    try {
+      r.fds.push_back(fd);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+  return fd;
+}
+
 void close_dropped(int fd) noexcept {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);

@@ -20,6 +20,10 @@ std::uint64_t fork_generation() noexcept;
 // In children of fork(), replace `fd` by a placeholder until close_dropped(fd) closes it (under
 // the same lock as fork's handlers, so no fork falls between forgetting and closing).
 void drop_in_forked_children(int fd);
+// open(2) of `path` with a descriptor that children of fork() never get (as above): opened and
+// registered under the lock fork's handlers take, so no fork() in another thread falls between the
+// two. Returns the descriptor, or -1 with errno set.
+int open_dropped_in_forked_children(const char* path, int flags);
 void close_dropped(int fd) noexcept;
 
 }  // namespace shmq::detail

@@ -1,4 +1,5 @@
 #include "shmq/producer.hpp"
+#include "shmq/queue.hpp"
 
 #include <cstring>
 #include <optional>
@@ -14,20 +15,25 @@
 #include "shmq/log.hpp"
 #include "waiting.hpp"
 
-namespace shmq {
+namespace shmq::detail {
 
-using detail::Role;
-
-struct Producer::Impl {
-  Impl(detail::QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+struct ProducerImpl {
+  ProducerImpl(QueueFile f, const WaitOptions& w) : file(std::move(f)), wait(w) {}
+  ProducerImpl(const ProducerImpl&) = delete;
+  ProducerImpl& operator=(const ProducerImpl&) = delete;
+  ~ProducerImpl() {
+    if (outstanding != nullptr) {  // a Reservation outlives its Producer: make it say so, never dangle
+      outstanding->owner_ = nullptr;
+      outstanding->orphaned_ = true;
+    }
+  }
   detail::QueueFile file;
   detail::RingWriter writer;
   std::unique_ptr<detail::Checkpointer> checkpointer;  // durable queues only
   RecoveryReport recovery;
   WaitOptions wait;
-  std::optional<Error> broken;  // sticky: once the consumer broke the protocol, every call fails
-  std::uint64_t reserved_length = 0;
-  bool reserving = false;
+  std::optional<Error> broken;         // sticky: once the consumer broke the protocol, every call fails
+  Reservation* outstanding = nullptr;  // the reservation not yet committed or abandoned (at most one)
   bool peer_gone_logged = false;
 
   layout::Header& header() const { return file.header(); }
@@ -42,7 +48,7 @@ struct Producer::Impl {
       throw *broken;
     if (checkpointer && checkpointer->failed()) [[unlikely]]
       throw checkpointer->failure();
-    if (reserving) [[unlikely]]
+    if (outstanding != nullptr) [[unlikely]]
       throw Error(ErrorCode::usage, file.path(), "a reservation is outstanding: commit or abandon it first");
     if (length > writer.max_length()) [[unlikely]] {
       throw Error(ErrorCode::invalid_argument, file.path(),
@@ -57,11 +63,9 @@ struct Producer::Impl {
     try {
       return f();
     } catch (const Error& e) {
-      if (e.code() == ErrorCode::corrupt && !broken) {
-        broken = e;
-        logger()->error("{}", e.what());
-      }
-      throw;
+      Error error = detail::with_path(e, file.path());
+      if (error.code() == ErrorCode::corrupt && !broken) broken = error;
+      throw error;
     }
   }
 
@@ -70,16 +74,25 @@ struct Producer::Impl {
   Result<std::byte*> reserve_until(std::size_t length, std::int64_t deadline) {
     check_usable(length);
     return guarded([&]() -> Result<std::byte*> {
+      bool checkpointed = false;
       for (;;) {
         if (std::byte* p = writer.try_reserve(length)) return p;
-        if (checkpointer && writer.has_room_after_checkpoint(writer.room_needed(length))) {
+        if (checkpointer && !checkpointed && writer.has_room_after_checkpoint(writer.room_needed(length))) {
           // The consumer released the space, but only a checkpoint lets us reuse it (a power loss
-          // would otherwise restart the consumer inside overwritten records).
+          // would otherwise restart the consumer inside overwritten records). One per wait round:
+          // a consumer whose position flips back and forth cannot keep us checkpointing forever.
           publish_and_wake();
           checkpointer->checkpoint_now();
+          checkpointed = true;
           continue;
         }
-        if (deadline == 0) return Status::would_block;
+        checkpointed = false;
+        if (deadline == 0) {
+          // The consumer frees only what it can see: publish what is staged, including the padding
+          // try_reserve stages before a record over half the ring, or a retry could never succeed.
+          if (writer.has_staged()) publish_and_wake();
+          return Status::would_block;
+        }
         publish_and_wake();  // staged messages and padding must be visible before we wait on the consumer
         const Status s = detail::wait_until(
             header().space_ready, wait, deadline,
@@ -114,20 +127,24 @@ struct Producer::Impl {
     return commit(message.size(), publish);
   }
 
-  Result<Reservation> reservation(Producer* owner, std::size_t size, std::int64_t deadline) {
+  Result<Reservation> reservation(std::size_t size, std::int64_t deadline) {
     Result<std::byte*> room = reserve_until(size, deadline);
     if (!room) return room.status();
-    reserving = true;
-    reserved_length = size;
-    return Reservation(owner, std::span<std::byte>(*room, size), writer.next_sequence());
+    return Reservation(this, std::span<std::byte>(*room, size), writer.next_sequence());
   }
 };
+
+}  // namespace shmq::detail
+
+namespace shmq {
+
+using detail::Role;
 
 namespace {
 constexpr std::int64_t kTryOnly = 0;
 }
 
-Producer::Producer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Producer::Producer(std::unique_ptr<detail::ProducerImpl> impl) noexcept : impl_(std::move(impl)) {}
 Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&& other) noexcept {
   if (this != &other) {
@@ -163,41 +180,49 @@ Producer Producer::create(const std::filesystem::path& path, const CreateOptions
 }
 
 Producer Producer::open(const std::filesystem::path& path, const OpenOptions& options) {
-  try {
-    auto impl =
-        std::make_unique<Impl>(detail::QueueFile::open(path, detail::Access::read_write, options), options.wait);
-    impl->recovery = detail::recover_if_needed(impl->file);
-    detail::take_role(impl->file, Role::producer);
-    // Resume: the next sequence number is the one after the last published message. Walk the
-    // live region (checking every record) to find it; nothing past the write position counts.
-    const detail::RingView view = impl->file.ring_view();
-    const detail::LivePositions live = detail::read_live_positions(view);
-    detail::RingReader walk(view, live.read, live.write, live.read_sequence);
-    Message m;
-    std::uint64_t waiting = 0;
-    while (walk.try_read(m)) ++waiting;
-    const layout::Identity& id = impl->file.identity();
-    if ((id.flags & layout::kFlagDurable) != 0) {
-      const std::optional<layout::Checkpoint> last = detail::newest_checkpoint(impl->file.header(), id);
-      if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
-      const CheckpointPolicy policy = options.checkpoints.value_or(
-          CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
-      impl->checkpointer =
-          std::make_unique<detail::Checkpointer>(view, policy, *last, id.instance_id, live.write, walk.next_sequence());
-      std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
-      // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
-      impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence(), &reclaim);
-    } else {
-      impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence());
+  auto impl = std::make_unique<detail::ProducerImpl>(detail::QueueFile::open(path, detail::Access::read_write, options),
+                                                     options.wait);
+  impl->recovery = detail::recover_if_needed(impl->file);
+  detail::take_role(impl->file, Role::producer);
+  // Resume: the next sequence number is the one after the last published message. Walk the
+  // live region (checking every record) to find it; nothing past the write position counts.
+  const detail::RingView view = impl->file.ring_view();
+  const detail::LivePositions live = detail::read_live_positions(view, path);
+  const detail::Scan walk = detail::scan_records(view, live.read, live.write, live.read_sequence);
+  if (!walk.stopped.empty()) throw Error(ErrorCode::corrupt, path, walk.stopped);
+  const std::uint64_t waiting = walk.messages;
+  const layout::Identity& id = impl->file.identity();
+  if ((id.flags & layout::kFlagDurable) != 0) {
+    const std::optional<layout::Checkpoint> last = detail::newest_checkpoint(impl->file.header(), id);
+    if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
+    // Untrusted: the published end must lie within one ring of the checkpoint's read position,
+    // at or after the checkpoint's write position.
+    if (live.write - last->read_position > view.capacity ||
+        last->write_position - last->read_position > live.write - last->read_position) {
+      throw Error(ErrorCode::damaged, path,
+                  "write position " + std::to_string(live.write) + " does not follow checkpoint " +
+                      std::to_string(last->counter) + " (read " + std::to_string(last->read_position) + ", write " +
+                      std::to_string(last->write_position) + ")");
     }
-    detail::announce_attach(impl->file, Role::producer);
-    logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
-                   walk.next_sequence(), waiting);
-    return Producer(std::move(impl));
-  } catch (const Error& e) {
-    logger()->error("{}", e.what());
-    throw;
+    // What the page cache shows may never have reached the disk: trust nothing, neither for
+    // reuse nor for acknowledgements, until this producer has made it durable itself.
+    if (const int rc = detail::make_durable_again(impl->file.fd(), view, *last, live.write); rc != 0) {
+      throw Error(ErrorCode::io, path, "cannot make the last checkpoint and the records after it durable", rc);
+    }
+    const CheckpointPolicy policy = options.checkpoints.value_or(
+        CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
+    impl->checkpointer = std::make_unique<detail::Checkpointer>(view, path, policy, *last, id.instance_id, live.write,
+                                                                walk.next_sequence);
+    std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
+    // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
+    impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence, &reclaim);
+  } else {
+    impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence);
   }
+  detail::announce_attach(impl->file, Role::producer);
+  logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
+                 walk.next_sequence, waiting);
+  return Producer(std::move(impl));
 }
 
 Result<std::uint64_t> Producer::try_send(std::span<const std::byte> message, Publish publish) {
@@ -211,22 +236,29 @@ Result<std::uint64_t> Producer::send_for(std::span<const std::byte> message, std
 }
 
 Result<std::uint64_t> Producer::send_batch(std::span<const std::span<const std::byte>> messages) {
+  // Every size is checked before anything is sent: a batch with one message too large sends none.
+  for (const auto& message : messages) impl_->check_usable(message.size());
   const std::uint64_t first = impl_->writer.next_sequence();
-  for (const auto& message : messages) {
-    Result<std::uint64_t> sent = impl_->send_until(message, detail::kNever, Publish::later);
-    if (!sent) {
-      impl_->publish_and_wake();
-      return sent.status();
+  try {
+    for (const auto& message : messages) {
+      Result<std::uint64_t> sent = impl_->send_until(message, detail::kNever, Publish::later);
+      if (!sent) {
+        impl_->publish_and_wake();
+        return sent.status();
+      }
     }
+  } catch (...) {
+    impl_->publish_and_wake();  // what was accepted before the error is not left staged
+    throw;
   }
   impl_->publish_and_wake();
   return first;
 }
 
-Result<Reservation> Producer::try_reserve(std::size_t size) { return impl_->reservation(this, size, kTryOnly); }
-Result<Reservation> Producer::reserve(std::size_t size) { return impl_->reservation(this, size, detail::kNever); }
+Result<Reservation> Producer::try_reserve(std::size_t size) { return impl_->reservation(size, kTryOnly); }
+Result<Reservation> Producer::reserve(std::size_t size) { return impl_->reservation(size, detail::kNever); }
 Result<Reservation> Producer::reserve_for(std::size_t size, std::chrono::nanoseconds timeout) {
-  return impl_->reservation(this, size, detail::deadline_after(timeout));
+  return impl_->reservation(size, detail::deadline_after(timeout));
 }
 
 void Producer::publish() noexcept { impl_->publish_and_wake(); }
@@ -271,15 +303,25 @@ void Producer::set_wait_options(const WaitOptions& wait) noexcept { impl_->wait 
 
 // ---- Reservation ----
 
-Reservation::Reservation(Reservation&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), bytes_(other.bytes_), sequence_(other.sequence_) {}
+Reservation::Reservation(detail::ProducerImpl* owner, std::span<std::byte> bytes, std::uint64_t sequence) noexcept
+    : owner_(owner), bytes_(bytes), sequence_(sequence) {
+  owner_->outstanding = this;
+}
+
+void Reservation::take_from(Reservation& other) noexcept {
+  owner_ = std::exchange(other.owner_, nullptr);
+  bytes_ = std::exchange(other.bytes_, {});
+  sequence_ = other.sequence_;
+  orphaned_ = std::exchange(other.orphaned_, false);
+  if (owner_ != nullptr) owner_->outstanding = this;  // the Producer follows the reservation to its new address
+}
+
+Reservation::Reservation(Reservation&& other) noexcept { take_from(other); }
 
 Reservation& Reservation::operator=(Reservation&& other) noexcept {
   if (this != &other) {
     abandon();
-    owner_ = std::exchange(other.owner_, nullptr);
-    bytes_ = other.bytes_;
-    sequence_ = other.sequence_;
+    take_from(other);
   }
   return *this;
 }
@@ -287,21 +329,24 @@ Reservation& Reservation::operator=(Reservation&& other) noexcept {
 Reservation::~Reservation() { abandon(); }
 
 void Reservation::abandon() noexcept {
-  if (owner_ != nullptr) owner_->impl_->reserving = false;  // nothing was committed: the space is simply reused
+  if (owner_ != nullptr) owner_->outstanding = nullptr;  // nothing was committed: the space is simply reused
   owner_ = nullptr;
 }
 
 std::uint64_t Reservation::commit(Publish publish) { return commit(bytes_.size(), publish); }
 
 std::uint64_t Reservation::commit(std::size_t used, Publish publish) {
-  if (owner_ == nullptr)
-    throw Error(ErrorCode::usage, {}, "commit of a reservation that is empty, committed or abandoned");
-  Producer::Impl& impl = *owner_->impl_;
+  if (owner_ == nullptr) {
+    throw Error(ErrorCode::usage, {},
+                orphaned_ ? "commit of a reservation whose Producer was destroyed"
+                          : "commit of a reservation that is empty, committed or abandoned");
+  }
+  detail::ProducerImpl& impl = *owner_;
   if (used > bytes_.size()) {
     throw Error(ErrorCode::usage, impl.file.path(),
                 "commit of " + std::to_string(used) + " bytes into a reservation of " + std::to_string(bytes_.size()));
   }
-  impl.reserving = false;
+  impl.outstanding = nullptr;
   owner_ = nullptr;
   return impl.commit(used, publish);
 }

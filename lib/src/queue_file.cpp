@@ -67,10 +67,10 @@ void FileDescriptor::reset() noexcept {
   fd_ = -1;
   dropped_in_children_ = false;
 }
-void FileDescriptor::drop_in_forked_children() {
-  if (fd_ < 0 || dropped_in_children_) return;
-  detail::drop_in_forked_children(fd_);
-  dropped_in_children_ = true;
+FileDescriptor FileDescriptor::open_dropped_in_forked_children(const std::filesystem::path& path, int flags) {
+  FileDescriptor fd(detail::open_dropped_in_forked_children(path.c_str(), flags));
+  fd.dropped_in_children_ = fd.fd_ >= 0;
+  return fd;
 }
 
 bool QueueFile::is_forked_copy() const noexcept { return fork_generation() != fork_generation_; }
@@ -132,12 +132,14 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   q.fork_generation_ = fork_generation();
   // O_NONBLOCK: a FIFO planted at the path must not block the open; it is refused below.
   const int flags = (access == Access::read_write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-  q.fd_ = FileDescriptor(::open(path.c_str(), flags));
+  // Read-write descriptors take role locks: a fork() must never hand one to a child, not even
+  // one that happens between this open and its registration.
+  q.fd_ = access == Access::read_write ? FileDescriptor::open_dropped_in_forked_children(path, flags)
+                                       : FileDescriptor(::open(path.c_str(), flags));
   if (q.fd_.get() < 0) {
     if (errno == ELOOP) fail_open(ErrorCode::not_a_queue, path, "is a symbolic link (shmq never follows one)");
     fail_open(ErrorCode::io, path, "cannot open queue file", errno);
   }
-  if (access == Access::read_write) q.fd_.drop_in_forked_children();  // roles are locked through it
   struct stat st {};
   if (::fstat(q.fd_.get(), &st) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
   if (!S_ISREG(st.st_mode)) fail_open(ErrorCode::not_a_queue, path, "not a regular file");
@@ -177,6 +179,16 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   } catch (const bip::interprocess_exception& e) {
     fail_open(ErrorCode::io, path, std::string("cannot map queue file: ") + e.what(), e.get_native_error());
   }
+  // A file truncated between the fstat above and the mapping would raise SIGBUS on first touch:
+  // check the size again now that the mapping exists. (A truncation after this point cannot be
+  // caught without a SIGBUS handler; docs/DESIGN.md, "Untrusted peer".)
+  struct stat after {};
+  if (::fstat(q.fd_.get(), &after) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
+  if (static_cast<std::uint64_t>(after.st_size) != file_size) {
+    fail_open(ErrorCode::damaged, path,
+              "file size changed from " + str(file_size) + " to " + str(static_cast<std::uint64_t>(after.st_size)) +
+                  " bytes while it was being opened (truncated by another process?)");
+  }
   // The mapping must show the identity we validated (the file may have been rewritten meanwhile).
   if (std::memcmp(q.region_->get_address(), &q.identity_, sizeof(layout::Identity)) != 0) {
     fail_open(ErrorCode::damaged, path, "header changed while the file was being opened");
@@ -191,11 +203,10 @@ RingView QueueFile::ring_view() const {
   v.data = static_cast<std::byte*>(region_->get_address()) + layout::kHeaderSize;
   v.capacity = identity_.capacity;
   v.checksums = (identity_.flags & layout::kFlagChecksums) != 0;
-  v.path = path_;
   return v;
 }
 
-LivePositions read_live_positions(const RingView& view) {
+LivePositions read_live_positions(const RingView& view, const std::filesystem::path& path) {
   const layout::Header& h = *view.header;
   LivePositions p;
   // ATTACH: acquire pairs with the releasing stores of both positions (RingWriter::publish,
@@ -205,14 +216,14 @@ LivePositions read_live_positions(const RingView& view) {
   p.write = h.producer.position.load(std::memory_order_acquire);
   if (p.write % layout::kRecordAlign != 0 || p.read % layout::kRecordAlign != 0 || p.write - p.read > view.capacity) {
     fail_open(
-        ErrorCode::damaged, view.path,
+        ErrorCode::damaged, path,
         "impossible positions: read " + str(p.read) + ", write " + str(p.write) + ", capacity " + str(view.capacity));
   }
   std::uint64_t at = p.read;
   const std::uint64_t tail = view.capacity - (at & (view.capacity - 1));
   if (tail < sizeof(layout::RecordHeader) && at != p.write) {
     if (p.write - at < tail)
-      fail_open(ErrorCode::damaged, view.path, "write position " + str(p.write) + " inside implicit padding");
+      fail_open(ErrorCode::damaged, path, "write position " + str(p.write) + " inside implicit padding");
     at += tail;
   }
   if (at == p.write) {

@@ -25,8 +25,9 @@ class FileDescriptor {
   ~FileDescriptor();
   int get() const noexcept { return fd_; }
   void reset() noexcept;
-  // Children of a later fork() get a placeholder instead (fork_guard.hpp): they hold no lock through it.
-  void drop_in_forked_children();
+  // Opens `path` so that children of fork() get a placeholder instead of the descriptor
+  // (fork_guard.hpp): they hold no lock through it. Check get() >= 0; errno says why not.
+  static FileDescriptor open_dropped_in_forked_children(const std::filesystem::path& path, int flags);
 
  private:
   int fd_ = -1;
@@ -81,6 +82,15 @@ struct LivePositions {
 };
 // Reads and checks both positions and finds the sequence number at the read position: from the
 // first record header there, or (nothing published past it) from the consumer's stored sequence.
-LivePositions read_live_positions(const RingView& view);
+LivePositions read_live_positions(const RingView& view, const std::filesystem::path& path);
+
+// The consumer stores its sequence word, then its position (RingReader::release), so one killed
+// between the two leaves the word ahead of the position, at most at the end of what it had read.
+// With messages [first, end) past the read position, a word in [first, end] is such a state or a
+// clean one (attach reads the sequence from the records then, not from the word); outside it, the
+// word is damaged. With nothing past the read position the word must equal the next sequence.
+constexpr bool consumer_sequence_is_valid(std::uint64_t word, std::uint64_t first, std::uint64_t end) {
+  return word - first <= end - first;
+}
 
 }  // namespace shmq::detail

@@ -1,4 +1,4 @@
-#include "shmq/queue_info.hpp"
+#include "shmq/queue.hpp"
 
 #include "queue_file.hpp"
 #include "ring_writer.hpp"

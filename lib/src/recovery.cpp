@@ -11,6 +11,7 @@
 #include "role_lock.hpp"
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
+#include "shmq/queue.hpp"
 #include "system.hpp"
 
 namespace shmq::detail {
@@ -20,8 +21,8 @@ namespace {
   throw Error(ErrorCode::damaged, path, why + " (the file was left untouched)");
 }
 
-void adopt_boot(layout::Header& h) {
-  const BootId boot = sys().boot_id();
+void adopt_boot(layout::Header& h, const std::filesystem::path& path) {
+  const BootId boot = current_boot_id(path);
   std::memcpy(h.boot.boot_id, boot.data(), boot.size());
 }
 
@@ -91,22 +92,33 @@ void install_state(QueueFile& file, const RingView& view, std::uint64_t read, st
     SHMQ_FAILPOINT("recovery.after_slot_sync");
   }
   h.boot.recoveries.fetch_add(1, std::memory_order_relaxed);
-  adopt_boot(h);
+  adopt_boot(h, file.path());
 }
 
 }  // namespace
 
-bool used_in_this_boot(const layout::Header& header) {
-  const BootId boot = sys().boot_id();
+bool used_in_this_boot(const layout::Header& header, const std::filesystem::path& path) {
+  const BootId boot = current_boot_id(path);
   return std::memcmp(header.boot.boot_id, boot.data(), boot.size()) == 0;
 }
 
 RecoveryReport recover_if_needed(QueueFile& file) {
   RecoveryReport report;
   layout::Header& h = file.header();
-  if (used_in_this_boot(h)) return report;
+  if (used_in_this_boot(h, file.path())) return report;
   RecoveryLock lock(file.fd(), file.path());
-  if (used_in_this_boot(h)) return report;  // another process recovered it while we waited
+  if (used_in_this_boot(h, file.path())) return report;  // another process recovered it while we waited
+  // A peer attached now took its role after its own open, which recovers under this lock first,
+  // or in a boot whose id this file does not hold; either way its page cache is live: nothing was
+  // lost, and clearing the ring under it would destroy what it is writing.
+  for (const Role role : {Role::producer, Role::consumer}) {
+    if (role_held_by_other(file.fd(), role, file.path())) {
+      logger()->warn("{} holds another boot's id but its {} is attached: the page cache is live, nothing to recover",
+                     file.path().string(), to_string(role));
+      adopt_boot(h, file.path());
+      return report;
+    }
+  }
 
   const layout::Identity& id = file.identity();
   const RingView view = file.ring_view();
@@ -114,7 +126,7 @@ RecoveryReport recover_if_needed(QueueFile& file) {
     // Nothing to recover from: the positions in the file are all there is.
     logger()->warn("{} was last used before a reboot and is not durable: its contents are taken as found",
                    file.path().string());
-    adopt_boot(h);
+    adopt_boot(h, file.path());
     return report;
   }
 
@@ -133,8 +145,19 @@ RecoveryReport recover_if_needed(QueueFile& file) {
                             " does not match its records (" + std::to_string(scan.next_sequence) + ")");
   }
   if (view.checksums) {
-    scan = scan_records(view, durable_end, read + view.capacity, checkpoint->write_sequence);
-    if (scan.stopped.empty()) scan.stopped = "the ring is full";
+    // Past the checkpoint, only what the producer published: records it committed but never
+    // published (a staged batch) may validate, yet they were never sent and the application,
+    // never told they were, may send the same work again. The write position as the disk kept it
+    // is at most what was published; older than the checkpoint (page 0 not written back since),
+    // it vouches for nothing more.
+    const std::uint64_t published = h.producer.position.load(std::memory_order_relaxed);
+    const bool vouches =
+        published % layout::kRecordAlign == 0 && published - durable_end <= read + view.capacity - durable_end;
+    scan = scan_records(view, durable_end, vouches ? published : durable_end, checkpoint->write_sequence);
+    if (scan.stopped.empty()) {
+      scan.stopped = vouches ? "the last published position the disk kept"
+                             : "the checkpoint (no later published position on disk)";
+    }
   } else {
     scan = Scan{durable_end, checkpoint->write_sequence, 0,
                 "records carry no checksums: nothing after the checkpoint can be trusted"};
@@ -157,42 +180,39 @@ namespace shmq {
 
 RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options) {
   using namespace detail;
-  try {
-    QueueFile file = QueueFile::open(path, Access::read_write, options);
-    take_role(file, Role::producer);  // nobody may use the queue while it is repaired
-    take_role(file, Role::consumer);
-    RecoveryLock lock(file.fd(), file.path());
-    layout::Header& h = file.header();
-    const RingView view = file.ring_view();
-    // Start from the newest valid checkpoint if there is one, else from the consumer's position.
-    const std::optional<layout::Checkpoint> checkpoint = newest_checkpoint(h, file.identity());
-    const std::uint64_t read =
-        checkpoint ? checkpoint->read_position : h.consumer.position.load(std::memory_order_relaxed);
-    if (read % layout::kRecordAlign != 0) {
-      throw Error(ErrorCode::damaged, path,
-                  "cannot repair: the read position " + std::to_string(read) + " is not aligned");
-    }
-    const std::uint64_t fallback =
-        checkpoint ? checkpoint->write_sequence : h.consumer.sequence.load(std::memory_order_relaxed);
-    const std::uint64_t read_sequence = sequence_at(view, read, read + view.capacity, fallback);
-    // Without checksums a torn record cannot be told from a good one: keep only what the file's
-    // own write position vouches for.
-    const std::uint64_t limit =
-        view.checksums ? read + view.capacity : h.producer.position.load(std::memory_order_relaxed);
-    Scan scan = scan_records(view, read, limit - read <= view.capacity ? limit : read, read_sequence);
-    if (scan.stopped.empty()) scan.stopped = "end of the ring";
-    RecoveryReport report;
-    report.ran = true;
-    report.checkpoint = checkpoint ? checkpoint->counter : 0;
-    report.durable_sequence = checkpoint ? checkpoint->write_sequence : 0;
-    install_state(file, view, read, read_sequence, scan, checkpoint ? checkpoint->counter + 1 : 1, report);
-    logger()->warn("repaired {}: {} messages kept from sequence {}, {} bytes cleared ({})", path.string(),
-                   report.recovered_messages, report.read_sequence, report.discarded_bytes, report.stopped_because);
-    return report;
-  } catch (const Error& e) {
-    logger()->error("{}", e.what());
-    throw;
+  QueueFile file = QueueFile::open(path, Access::read_write, options);
+  take_role(file, Role::producer);  // nobody may use the queue while it is repaired
+  take_role(file, Role::consumer);
+  RecoveryLock lock(file.fd(), file.path());
+  layout::Header& h = file.header();
+  const RingView view = file.ring_view();
+  // Start from the newest valid checkpoint if there is one, else from the consumer's position.
+  const std::optional<layout::Checkpoint> checkpoint = newest_checkpoint(h, file.identity());
+  const std::uint64_t read =
+      checkpoint ? checkpoint->read_position : h.consumer.position.load(std::memory_order_relaxed);
+  if (read % layout::kRecordAlign != 0) {
+    throw Error(ErrorCode::damaged, path,
+                "cannot repair: the read position " + std::to_string(read) + " is not aligned");
   }
+  const std::uint64_t fallback =
+      checkpoint ? checkpoint->write_sequence : h.consumer.sequence.load(std::memory_order_relaxed);
+  const std::uint64_t read_sequence = sequence_at(view, read, read + view.capacity, fallback);
+  // Keep only what the file's write position says was published (staged records were never
+  // sent). A write position that is itself impossible vouches for nothing: then checksums
+  // decide how far records are valid, and without them nothing is kept.
+  const std::uint64_t published = h.producer.position.load(std::memory_order_relaxed);
+  const bool vouches = published % layout::kRecordAlign == 0 && published - read <= view.capacity;
+  const std::uint64_t limit = vouches ? published : view.checksums ? read + view.capacity : read;
+  Scan scan = scan_records(view, read, limit, read_sequence);
+  if (scan.stopped.empty()) scan.stopped = vouches ? "the write position" : "end of the ring";
+  RecoveryReport report;
+  report.ran = true;
+  report.checkpoint = checkpoint ? checkpoint->counter : 0;
+  report.durable_sequence = checkpoint ? checkpoint->write_sequence : 0;
+  install_state(file, view, read, read_sequence, scan, checkpoint ? checkpoint->counter + 1 : 1, report);
+  logger()->warn("repaired {}: {} messages kept from sequence {}, {} bytes cleared ({})", path.string(),
+                 report.recovered_messages, report.read_sequence, report.discarded_bytes, report.stopped_because);
+  return report;
 }
 
 }  // namespace shmq

@@ -36,34 +36,14 @@ class RingReader {
   bool try_read(Message& out) {
     for (;;) {
       if (cursor_ == cached_write_ && !refresh(std::memory_order_acquire)) return false;
-      const std::uint64_t available = cached_write_ - cursor_;
-      const std::uint64_t offset = cursor_ & mask_;
-      const std::uint64_t tail = view_.capacity - offset;
-      if (tail < sizeof(layout::RecordHeader)) {  // implicit padding: too short for a header
-        if (tail > available) corrupt("implicit padding runs past the write position");
-        cursor_ += tail;
-        continue;
-      }
-      const std::byte* at = view_.data + offset;
-      const layout::RecordHeader h = load_record_header(at);
-      if (h.sequence != next_sequence_)
-        corrupt("sequence " + std::to_string(h.sequence) + " where " + std::to_string(next_sequence_) + " was due");
-      if (h.length & layout::kPaddingBit) {
-        if (h.length != layout::kPaddingBit || tail > available) corrupt("malformed padding record");
-        check_sum(h, nullptr, 0);
-        cursor_ += tail;
-        continue;
-      }
-      const std::uint64_t size = layout::record_size(h.length);
-      if (size > tail || size > available) {
-        corrupt("record length " + std::to_string(h.length) + " runs past the " +
-                (size > tail ? "end of the ring" : "write position"));
-      }
-      const std::byte* payload = at + sizeof(layout::RecordHeader);
-      check_sum(h, payload, h.length);
-      out.bytes = std::span<const std::byte>(payload, h.length);
-      out.sequence = h.sequence;
-      cursor_ += size;
+      const CheckedRecord r = check_record(view_, cursor_, next_sequence_, cached_write_ - cursor_);
+      if (r.fault != RecordFault::none) [[unlikely]]
+        corrupt(describe(r, next_sequence_));
+      const std::uint64_t at = cursor_;
+      cursor_ += r.size;
+      if (r.padding) continue;
+      out.bytes = std::span<const std::byte>(view_.data + (at & mask_) + sizeof(layout::RecordHeader), r.header.length);
+      out.sequence = r.header.sequence;
       ++next_sequence_;
       holds_messages_ = true;
       return true;
@@ -107,13 +87,8 @@ class RingReader {
   }
 
  private:
-  void check_sum(const layout::RecordHeader& h, const std::byte* payload, std::size_t size) const {
-    if (view_.checksums && h.checksum != record_checksum(cursor_, h.sequence, h.length, payload, size)) {
-      corrupt("checksum mismatch");
-    }
-  }
   [[noreturn]] void corrupt(const std::string& what) const {
-    throw_corrupt(view_.path, what + " at position " + std::to_string(cursor_));
+    throw_corrupt(what + " at position " + std::to_string(cursor_));
   }
 
   RingView view_;

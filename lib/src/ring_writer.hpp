@@ -131,8 +131,8 @@ class RingWriter {
     const std::uint64_t read = reclaim_->load(order);
     // Untrusted: the read position only moves forward, never past what we published.
     if (read % layout::kRecordAlign != 0 || read - cached_read_ > published_ - cached_read_) {
-      throw_corrupt(view_.path, "consumer read position " + std::to_string(read) + " is impossible (last seen " +
-                                    std::to_string(cached_read_) + ", published " + std::to_string(published_) + ")");
+      throw_corrupt("consumer read position " + std::to_string(read) + " is impossible (last seen " +
+                    std::to_string(cached_read_) + ", published " + std::to_string(published_) + ")");
     }
     cached_read_ = read;
   }

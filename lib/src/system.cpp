@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "shmq/error.hpp"
+
 namespace shmq::detail {
 namespace {
 
@@ -17,11 +19,24 @@ class RealSystem final : public System {
   int msync(void* address, std::size_t length) override { return ::msync(address, length, MS_SYNC) == 0 ? 0 : errno; }
   int fsync(int fd) override { return ::fsync(fd) == 0 ? 0 : errno; }
   int fallocate(int fd, off_t offset, off_t length) override { return ::posix_fallocate(fd, offset, length); }
-  BootId boot_id() override {
+  int pwrite(int fd, const void* data, std::size_t length, off_t offset) override {
+    const auto* p = static_cast<const char*>(data);
+    while (length > 0) {
+      const ssize_t n = ::pwrite(fd, p, length, offset);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno;
+      if (n == 0) return EIO;
+      p += n;
+      length -= static_cast<std::size_t>(n);
+      offset += n;
+    }
+    return 0;
+  }
+  int boot_id(BootId& id) override {
     // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n": 32 hex digits.
-    BootId id{};
+    id = {};
     std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "re");
-    if (f == nullptr) return id;
+    if (f == nullptr) return errno != 0 ? errno : EIO;
     char text[64] = {};
     const std::size_t n = std::fread(text, 1, sizeof text - 1, f);
     std::fclose(f);
@@ -35,7 +50,7 @@ class RealSystem final : public System {
       id[digit / 2] = static_cast<std::uint8_t>(id[digit / 2] | (digit % 2 == 0 ? v << 4 : v));
       ++digit;
     }
-    return id;
+    return digit == 32 ? 0 : EINVAL;
   }
 };
 
@@ -61,6 +76,15 @@ int sync_range(const void* address, std::size_t length) {
     rc = sys().msync(reinterpret_cast<void*>(begin), end - begin);
   } while (rc == EINTR);
   return rc;
+}
+
+BootId current_boot_id(const std::filesystem::path& path) {
+  BootId id{};
+  if (const int rc = sys().boot_id(id); rc != 0) {
+    // Never zeros instead: a wrong boot id would make an open "recover" a queue in live use.
+    throw Error(ErrorCode::io, path, "cannot read this boot's id from /proc/sys/kernel/random/boot_id", rc);
+  }
+  return id;
 }
 
 int sync_fd(int fd) {

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <filesystem>
+
 #include <sys/types.h>
 
 namespace shmq::detail {
@@ -19,7 +21,10 @@ class System {
   virtual int msync(void* address, std::size_t length) = 0;  // MS_SYNC; address page-aligned
   virtual int fsync(int fd) = 0;
   virtual int fallocate(int fd, off_t offset, off_t length) = 0;
-  virtual BootId boot_id() = 0;
+  // pwrite(2) of all `length` bytes (a short write is continued, EINTR retried).
+  virtual int pwrite(int fd, const void* data, std::size_t length, off_t offset) = 0;
+  // The boot id of the running kernel (/proc/sys/kernel/random/boot_id).
+  virtual int boot_id(BootId& out) = 0;
 };
 
 // The process-wide instance (the real system calls unless a test installed another).
@@ -33,6 +38,9 @@ System& real_system();
 // msync(MS_SYNC) of [address, address + length) widened to whole pages, EINTR retried.
 // Returns 0 or the errno.
 int sync_range(const void* address, std::size_t length);
+// The boot id, or Error(io) naming `path` (the queue being opened) and the file that failed.
+BootId current_boot_id(const std::filesystem::path& path);
+
 // fsync/fallocate through sys(), EINTR retried.
 int sync_fd(int fd);
 int allocate(int fd, off_t offset, off_t length);

@@ -1,12 +1,14 @@
 // kill -9 of either side, at a random moment: nothing committed is lost, nothing released comes
 // back, the survivor learns of the death, and a restarted process attaches at once.
 #include <atomic>
+#include <optional>
 #include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -187,6 +189,74 @@ TEST(PeerDeath, ProducerBlockedOnFullQueueLearnsThatTheConsumerDied) {
   EXPECT_EQ(producer.send(bytes_of(v)).status(), Status::peer_gone);
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+// The parked waiter's announcement flag, read through a mapping of our own.
+class WaitFlags {
+ public:
+  explicit WaitFlags(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    header_ = static_cast<const layout::Header*>(::mmap(nullptr, sizeof(layout::Header), PROT_READ, MAP_SHARED, fd, 0));
+    ::close(fd);
+  }
+  ~WaitFlags() { ::munmap(const_cast<layout::Header*>(header_), sizeof(layout::Header)); }
+  bool consumer_parked() const { return header_->data_ready.waiting.load() != 0; }
+  bool producer_parked() const { return header_->space_ready.waiting.load() != 0; }
+
+ private:
+  const layout::Header* header_;
+};
+
+OpenOptions hour_long_liveness() {
+  OpenOptions o;
+  o.wait.spin = std::chrono::nanoseconds(0);
+  o.wait.liveness_interval = std::chrono::hours(1);
+  return o;
+}
+
+// A peer that detaches cleanly wakes the parked waiter, which must then ask about liveness at once,
+// not at its next liveness interval (an hour here: without the check the hang detector fails).
+TEST(PeerDeath, ParkedConsumerLearnsAtOnceThatTheProducerDetached) {
+  test::TempQueue q;
+  std::optional<Producer> producer(Producer::create(q.path()));
+  Consumer consumer = Consumer::open(q.path(), hour_long_liveness());
+  WaitFlags flags(q.path());
+  std::atomic<int> outcome{-1};
+  std::thread waiter([&] { outcome = static_cast<int>(consumer.receive().status()); });
+  ASSERT_TRUE(eventually([&] { return flags.consumer_parked(); }));
+  producer.reset();  // clean detach
+  const bool returned = eventually([&] { return outcome.load() >= 0; });
+  if (!returned) {  // unblock the waiter before failing
+    Producer rescue = Producer::open(q.path());
+    (void)rescue.send("rescue");
+  }
+  waiter.join();
+  EXPECT_TRUE(returned) << "the parked consumer slept through the producer's clean detach";
+  EXPECT_EQ(outcome.load(), static_cast<int>(Status::peer_gone));
+}
+
+TEST(PeerDeath, ParkedProducerLearnsAtOnceThatTheConsumerDetached) {
+  test::TempQueue q;
+  Producer producer = Producer::create(q.path(), {.capacity = 4096}, hour_long_liveness());
+  std::optional<Consumer> consumer(Consumer::open(q.path()));
+  const std::uint64_t v = 1;
+  while (producer.try_send(bytes_of(v))) {
+  }
+  WaitFlags flags(q.path());
+  std::atomic<int> outcome{-1};
+  std::thread waiter([&] { outcome = static_cast<int>(producer.send(bytes_of(v)).status()); });
+  ASSERT_TRUE(eventually([&] { return flags.producer_parked(); }));
+  consumer.reset();  // clean detach
+  const bool returned = eventually([&] { return outcome.load() >= 0; });
+  if (!returned) {  // unblock the waiter before failing
+    Consumer rescue = Consumer::open(q.path());
+    while (rescue.try_receive()) {
+    }
+    rescue.release();
+  }
+  waiter.join();
+  EXPECT_TRUE(returned) << "the parked producer slept through the consumer's clean detach";
+  EXPECT_EQ(outcome.load(), static_cast<int>(Status::peer_gone));
 }
 
 TEST(PeerDeath, WaiterKilledWhileParkedCostsNothingButAWake) {

@@ -17,7 +17,9 @@
 #include "queue_file.hpp"
 #include "shmq/shmq.hpp"
 #include "support/child_process.hpp"
+#include "support/disk_image.hpp"
 #include "support/fake_system.hpp"
+#include "support/reopen_scenario.hpp"
 #include "support/temp_queue.hpp"
 #include "workload.hpp"
 
@@ -61,6 +63,34 @@ INSTANTIATE_TEST_SUITE_P(Steps, Failpoint,
                                            "checkpoint.after_ring_sync", "checkpoint.after_slot_write",
                                            "checkpoint.after_slot_sync"),
                          param_name);
+
+// A producer killed between writing a checkpoint slot and syncing it leaves a slot that the page
+// cache shows and the disk does not have: the next producer must make it durable before it reuses
+// the room the slot frees, or a power loss finds the older slot's records overwritten.
+TEST(FailpointReopen, ProducerKilledBetweenSlotWriteAndSyncThenThePowerFails) {
+  test::TempQueue q("/tmp");
+  test::TempQueue image("/tmp");
+  test::TempQueue disk_copy("/tmp");
+  create_queue(q.path(), test::small_durable_queue());
+  std::filesystem::copy_file(q.path(), image.path());
+  expect_killed_at("checkpoint.after_slot_write:2", [&] {
+    test::DiskImage disk(q.path(), image.path(), test::DiskImage::Start::use_the_image);
+    Producer p = Producer::open(q.path(), {.checkpoints = test::kExplicitOnly});
+    Consumer c = Consumer::open(q.path());
+    test::send_ten(p);
+    if (p.sync() != 10) return 3;
+    test::drain(c);
+    test::send_ten(p);
+    (void)p.sync();  // killed after writing the slot, before syncing it
+    return 4;
+  });
+  {
+    test::DiskImage disk(q.path(), image.path(), test::DiskImage::Start::use_the_image);
+    test::second_producer_runs_until_the_power_fails(q.path(), disk);
+    disk.copy_image_to(disk_copy.path());
+  }
+  test::recover_and_check(disk_copy.path(), 10);
+}
 
 class RecoveryFailpoint : public ::testing::TestWithParam<const char*> {};
 

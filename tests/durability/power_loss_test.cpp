@@ -62,7 +62,13 @@ class SimulatedDisk : public detail::System {
   int fallocate(int fd, off_t offset, off_t length) override {
     return detail::real_system().fallocate(fd, offset, length);
   }
-  detail::BootId boot_id() override { return boot_; }
+  int pwrite(int fd, const void* data, std::size_t length, off_t offset) override {
+    return detail::real_system().pwrite(fd, data, length, offset);  // the page changes (or not) in the file itself
+  }
+  int boot_id(detail::BootId& out) override {
+    out = boot_;
+    return 0;
+  }
   void pass_through() { after_cut_passthrough_ = true; }
 
  private:

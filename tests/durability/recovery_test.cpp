@@ -4,12 +4,17 @@
 #include <cstring>
 #include <string>
 
+#include <csignal>
+#include <vector>
+
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "layout.hpp"
 #include "shmq/shmq.hpp"
+#include "support/child_process.hpp"
 #include "support/fake_system.hpp"
 #include "support/temp_queue.hpp"
 
@@ -198,6 +203,80 @@ TEST(Recovery, FailureDuringRecoveryLeavesItToBeRunAgain) {
   Consumer c = Consumer::open(q.path());
   EXPECT_TRUE(c.recovery_report().ran);
   EXPECT_EQ(drain(c).size(), 6u);
+}
+
+// A held role lock proves the page cache is live: an open that finds another boot's id in the file
+// while a peer is attached must not "recover" it (clearing the ring under a reservation the
+// producer is filling, resetting positions and waiting flags).
+TEST(Recovery, NeverWhileAPeerIsAttached) {
+  TempQueue q("/tmp");
+  create_queue(q.path(), durable());
+  test::FakeSystem fake;
+  Producer p = Producer::open(q.path());
+  ASSERT_TRUE(p.send("before"));
+  Result<Reservation> r = p.try_reserve(5);
+  ASSERT_TRUE(r);
+  std::memcpy(r->bytes().data(), "hello", 5);
+  fake.reboot();  // the file's boot id is no longer this boot's
+  Consumer c = Consumer::open(q.path());
+  EXPECT_FALSE(c.recovery_report().ran) << "recovered a queue whose producer is attached";
+  r->commit();
+  Result<Message> first = c.try_receive();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->text(), "before");
+  Result<Message> second = c.try_receive();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->text(), "hello") << "the reservation's bytes were cleared under the producer";
+}
+
+TEST(Recovery, UnreadableBootIdIsAnErrorNotABootOfZeros) {
+  TempQueue q("/tmp");
+  create_queue(q.path(), durable());
+  fill(q.path(), 5, 0, 0);
+  const std::vector<char> before = test::read_file(q.path());
+  test::FakeSystem fake;
+  fake.fail_boot_id(EMFILE);
+  for (const bool producer : {false, true}) {
+    try {
+      if (producer) {
+        (void)Producer::open(q.path());
+      } else {
+        (void)Consumer::open(q.path());
+      }
+      FAIL() << "opened without knowing which boot this is";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::io);
+      EXPECT_EQ(e.sys_errno(), EMFILE);
+      EXPECT_EQ(e.path(), q.path());
+      EXPECT_NE(std::string(e.what()).find("boot_id"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(test::read_file(q.path()), before) << "the file was changed";
+}
+
+// Records a producer committed but never published (a staged batch) were never sent: after a
+// power loss they must not be delivered, even when they validate.
+TEST(Recovery, RecordsCommittedButNeverPublishedAreNotDelivered) {
+  TempQueue q("/tmp");
+  create_queue(q.path(), durable());
+  test::ChildProcess producer([&] {
+    Producer p = Producer::open(q.path(), {.checkpoints = CheckpointPolicy{0, std::chrono::milliseconds(0)}});
+    for (std::uint64_t i = 0; i < 3; ++i)
+      if (!p.send(text(i))) return 3;
+    if (p.sync() != 3) return 4;
+    for (std::uint64_t i = 3; i < 6; ++i)
+      if (!p.try_send(text(i), Publish::later)) return 5;
+    ::kill(::getpid(), SIGKILL);  // dies with the batch staged: the destructor would publish it
+    return 6;
+  });
+  const int status = producer.wait();
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
+  test::FakeSystem fake;
+  fake.reboot();  // the page cache "reached the disk" whole: the staged records validate
+  Consumer c = Consumer::open(q.path());
+  ASSERT_TRUE(c.recovery_report().ran);
+  EXPECT_EQ(drain(c), (std::vector<std::uint64_t>{0, 1, 2}));
+  EXPECT_EQ(Producer::open(q.path()).next_sequence(), 3u);
 }
 
 TEST(Repair, BothSlotsInvalidRepairKeepsTheValidRecords) {

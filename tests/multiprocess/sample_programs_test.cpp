@@ -19,16 +19,17 @@
 #include <unistd.h>
 
 #include "layout.hpp"
-#include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
+#include "shmq_sample/exit_codes.hpp"
 #include "shmq_sample/payload.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_queue.hpp"
-#include "support/terminal_program.hpp"
 
 namespace shmq {
 namespace {
 
-using test::Program;
+using test::ChildProcess;
+using test::ProgramIo;
 
 const std::string kProducer = SHMQ_PRODUCER_PATH;
 const std::string kConsumer = SHMQ_CONSUMER_PATH;
@@ -43,7 +44,7 @@ bool path_exists(const std::filesystem::path& p) {
 }
 
 // Waits until the producer has created the queue (the file appears complete, by rename).
-void wait_for_queue(const std::filesystem::path& queue, Program& producer) {
+void wait_for_queue(const std::filesystem::path& queue, ChildProcess& producer) {
   ASSERT_TRUE(test::eventually([&] { return path_exists(queue) || !producer.running(); }))
       << "queue never appeared" << producer.describe();
   ASSERT_TRUE(path_exists(queue)) << "the producer exited before creating the queue" << producer.describe();
@@ -75,12 +76,12 @@ TEST(SamplePrograms, TenMillionMessagesVerifiedWithoutGapDuplicateOrCorruption) 
   std::printf("moving %llu messages of 40 bytes through a 1 MiB ring\n", static_cast<unsigned long long>(count));
   test::TempQueue q;
   const auto started = std::chrono::steady_clock::now();
-  Program producer({kProducer, "--queue", q.str(), "--create", "--capacity", "1MiB", "--count", std::to_string(count),
-                    "--size", "40"});
+  ChildProcess producer({kProducer, "--queue", q.str(), "--create", "--capacity", "1MiB", "--count",
+                         std::to_string(count), "--size", "40"});
   ASSERT_NO_FATAL_FAILURE(wait_for_queue(q.path(), producer));
-  Program consumer({kConsumer, "--queue", q.str(), "--count", std::to_string(count), "--verify", "--json"});
-  ASSERT_EQ(producer.wait(), 0) << producer.describe();
-  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  ChildProcess consumer({kConsumer, "--queue", q.str(), "--count", std::to_string(count), "--verify", "--json"});
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
+  ASSERT_EQ(consumer.exit_code(), 0) << consumer.describe();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   const nlohmann::json s = summary_of(consumer.out());
@@ -105,7 +106,7 @@ bool consumer_has_attached(const std::filesystem::path& queue) {
   return in && count > 0;
 }
 
-nlohmann::json expect_clean_summary(const Program& consumer, std::uint64_t messages) {
+nlohmann::json expect_clean_summary(const ChildProcess& consumer, std::uint64_t messages) {
   const nlohmann::json s = summary_of(consumer.out());
   EXPECT_EQ(s.value("messages", 0ULL), messages) << s.dump();
   EXPECT_EQ(s.value("first_sequence", 1ULL), 0U) << s.dump();
@@ -120,12 +121,12 @@ nlohmann::json expect_clean_summary(const Program& consumer, std::uint64_t messa
 TEST(SamplePrograms, ConsumerStartedBeforeItsProducerWaitsForIt) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
-  Program consumer({kConsumer, "--queue", q.str(), "--count", "10000", "--verify", "--json"});
+  ChildProcess consumer({kConsumer, "--queue", q.str(), "--count", "10000", "--verify", "--json"});
   ASSERT_TRUE(test::eventually([&] { return consumer_has_attached(q.path()) || !consumer.running(); }));
   ASSERT_TRUE(consumer.running()) << "a consumer with no producer yet must wait" << consumer.describe();
-  Program producer({kProducer, "--queue", q.str(), "--count", "10000", "--size", "40"});
-  ASSERT_EQ(producer.wait(), 0) << producer.describe();
-  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  ChildProcess producer({kProducer, "--queue", q.str(), "--count", "10000", "--size", "40"});
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
+  ASSERT_EQ(consumer.exit_code(), 0) << consumer.describe();
   expect_clean_summary(consumer, 10000);
 }
 
@@ -133,18 +134,18 @@ TEST(SamplePrograms, ConsumerStartedBeforeItsProducerWaitsForIt) {
 TEST(SamplePrograms, FollowWaitsForTheNextProducer) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
-  Program consumer({kConsumer, "--queue", q.str(), "--follow", "--count", "3000", "--verify", "--json"});
-  Program first({kProducer, "--queue", q.str(), "--count", "1000", "--size", "40"});
-  ASSERT_EQ(first.wait(), 0) << first.describe();
+  ChildProcess consumer({kConsumer, "--queue", q.str(), "--follow", "--count", "3000", "--verify", "--json"});
+  ChildProcess first({kProducer, "--queue", q.str(), "--count", "1000", "--size", "40"});
+  ASSERT_EQ(first.exit_code(), 0) << first.describe();
   // It has drained the queue and seen that no producer is attached, and it is still there.
   const std::string waiting =
       "no producer attached to " + q.str() + " and the queue is drained: waiting for the next one";
   ASSERT_TRUE(
       test::eventually([&] { return consumer.err().find(waiting) != std::string::npos || !consumer.running(); }));
   ASSERT_TRUE(consumer.running()) << consumer.describe();
-  Program second({kProducer, "--queue", q.str(), "--count", "3000", "--size", "40"});  // continues: 2000 more
-  ASSERT_EQ(second.wait(), 0) << second.describe();
-  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  ChildProcess second({kProducer, "--queue", q.str(), "--count", "3000", "--size", "40"});  // continues: 2000 more
+  ASSERT_EQ(second.exit_code(), 0) << second.describe();
+  ASSERT_EQ(consumer.exit_code(), 0) << consumer.describe();
   expect_clean_summary(consumer, 3000);
 }
 
@@ -153,26 +154,27 @@ TEST(SamplePrograms, FollowWaitsForTheNextProducer) {
 TEST(SamplePrograms, ProgressLinesOnATerminalAndNoneInAFile) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
-  test::TerminalProgram consumer({kConsumer, "--queue", q.str(), "--verify"});
-  test::TerminalProgram producer({kProducer, "--queue", q.str(), "--count", kEndless, "--size", "40"});
+  ChildProcess consumer({kConsumer, "--queue", q.str(), "--verify"}, ProgramIo::terminal());
+  ChildProcess producer({kProducer, "--queue", q.str(), "--count", kEndless, "--size", "40"}, ProgramIo::terminal());
   // A line rewritten in place: a carriage return, the text, and "erase to the end of the line".
   ASSERT_TRUE(producer.read_until("\rshmq-producer: "));
   ASSERT_TRUE(producer.read_until("msg/s\x1b[K"));
   ASSERT_TRUE(consumer.read_until("\rshmq-consumer: "));
   ASSERT_TRUE(consumer.read_until("msg/s\x1b[K"));
   ::kill(producer.pid(), SIGINT);  // Ctrl-C: the producer stops, the consumer drains and stops
-  EXPECT_EQ(producer.finish(), 130) << producer.output();
-  EXPECT_EQ(consumer.finish(), 0) << consumer.output();
+  EXPECT_EQ(producer.finish().exit_code, 130) << producer.output();
+  EXPECT_EQ(consumer.finish().exit_code, 0) << consumer.output();
   // The progress line is erased before the summary is printed.
   EXPECT_NE(consumer.output().find("\r\x1b[Kshmq-consumer: received "), std::string::npos) << consumer.output();
 
   // Not a terminal: no progress line at all.
   test::TempQueue file_queue;
-  Program quiet_producer({kProducer, "--queue", file_queue.str(), "--create", "--count", "3000000", "--size", "40"});
+  ChildProcess quiet_producer(
+      {kProducer, "--queue", file_queue.str(), "--create", "--count", "3000000", "--size", "40"});
   ASSERT_NO_FATAL_FAILURE(wait_for_queue(file_queue.path(), quiet_producer));
-  Program quiet_consumer({kConsumer, "--queue", file_queue.str(), "--count", "3000000", "--verify"});
-  ASSERT_EQ(quiet_producer.wait(), 0) << quiet_producer.describe();
-  ASSERT_EQ(quiet_consumer.wait(), 0) << quiet_consumer.describe();
+  ChildProcess quiet_consumer({kConsumer, "--queue", file_queue.str(), "--count", "3000000", "--verify"});
+  ASSERT_EQ(quiet_producer.exit_code(), 0) << quiet_producer.describe();
+  ASSERT_EQ(quiet_consumer.exit_code(), 0) << quiet_consumer.describe();
   EXPECT_EQ(quiet_producer.err().find('\r'), std::string::npos) << quiet_producer.describe();
   EXPECT_EQ(quiet_consumer.err().find('\r'), std::string::npos) << quiet_consumer.describe();
 }
@@ -185,12 +187,12 @@ TEST(SamplePrograms, StdinLinesComeOutOfStdoutUnchanged) {
   const std::string text =
       "hello\n\nworld, with spaces\t and a tab\nUTF-8: \xc3\xbc \xe2\x9c\x93\nno newline at the end";
   { std::ofstream(input.path(), std::ios::binary) << text; }
-  Program producer({kProducer, "--queue", q.str(), "--create", "--stdin"}, {.stdin_from = input.path()});
-  ASSERT_EQ(producer.wait(), 0) << producer.describe();
+  ChildProcess producer({kProducer, "--queue", q.str(), "--create", "--stdin"}, ProgramIo::input_from(input.path()));
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
   // The producer is gone and every line is in the queue: the consumer prints them and stops.
   // -v: the library's lifecycle lines (attach, detach) go to stderr too, and must come before the JSON.
-  Program consumer({kConsumer, "--queue", q.str(), "--stdout", "--json", "-v"});
-  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  ChildProcess consumer({kConsumer, "--queue", q.str(), "--stdout", "--json", "-v"});
+  ASSERT_EQ(consumer.exit_code(), 0) << consumer.describe();
   EXPECT_EQ(consumer.out(), text + "\n");
   EXPECT_NE(consumer.err().find("consumer detached"), std::string::npos) << consumer.describe();
   const nlohmann::json s = summary_of(consumer.err());  // with --stdout the JSON ends stderr
@@ -201,10 +203,10 @@ TEST(SamplePrograms, StdinLinesComeOutOfStdoutUnchanged) {
 
 TEST(SamplePrograms, GeneratedPayloadsPrintAsOneCheckableLineEach) {
   test::TempQueue q;
-  Program producer({kProducer, "--queue", q.str(), "--create", "--count", "100", "--size", "100"});
-  ASSERT_EQ(producer.wait(), 0) << producer.describe();
-  Program consumer({kConsumer, "--queue", q.str(), "--stdout", "--verify"});
-  ASSERT_EQ(consumer.wait(), 0) << consumer.describe();
+  ChildProcess producer({kProducer, "--queue", q.str(), "--create", "--count", "100", "--size", "100"});
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
+  ChildProcess consumer({kConsumer, "--queue", q.str(), "--stdout", "--verify"});
+  ASSERT_EQ(consumer.exit_code(), 0) << consumer.describe();
   const std::vector<std::string> lines = test::complete_lines(consumer.out());
   ASSERT_EQ(lines.size(), 100U);
   for (std::uint64_t i = 0; i < lines.size(); ++i) {
@@ -225,10 +227,10 @@ TEST(SamplePrograms, ProducerKilledMidStreamLosesNothingPublishedAndARestartCont
   Consumer consumer = Consumer::open(q.path());
   std::uint64_t expected = 0;
   {
-    Program producer({kProducer, "--queue", q.str(), "--count", kEndless, "--size", "40"});
+    ChildProcess producer({kProducer, "--queue", q.str(), "--count", kEndless, "--size", "40"});
     for (int i = 0; i < 20'000; ++i) ASSERT_NO_FATAL_FAILURE(receive_generated(consumer, expected));
     producer.kill_hard();
-    EXPECT_EQ(producer.wait(), 128 + SIGKILL);
+    EXPECT_EQ(producer.exit_code(), 128 + SIGKILL);
   }
   // Drain: what the dead producer published, contiguous and intact, then peer_gone.
   const std::uint64_t received_before_kill = expected;
@@ -252,10 +254,10 @@ TEST(SamplePrograms, ProducerKilledMidStreamLosesNothingPublishedAndARestartCont
   OpenOptions follow;
   follow.wait.return_on_peer_gone = false;
   consumer.set_wait_options(follow.wait);
-  Program restarted({kProducer, "--queue", q.str(), "--count", std::to_string(expected + 1000), "--size", "40"});
+  ChildProcess restarted({kProducer, "--queue", q.str(), "--count", std::to_string(expected + 1000), "--size", "40"});
   const std::uint64_t resume = expected;
   for (int i = 0; i < 1000; ++i) ASSERT_NO_FATAL_FAILURE(receive_generated(consumer, expected));
-  EXPECT_EQ(restarted.wait(), 0) << restarted.describe();
+  EXPECT_EQ(restarted.exit_code(), 0) << restarted.describe();
   consumer.set_wait_options(OpenOptions{}.wait);
   Result<Message> end = consumer.receive_for(test::kHangDetector);
   EXPECT_EQ(end.status(), Status::peer_gone);
@@ -269,13 +271,13 @@ TEST(SamplePrograms, ProducerKilledMidStreamLosesNothingPublishedAndARestartCont
 TEST(SamplePrograms, ConsumerKilledMidStreamRestartedConsumerResumesWithoutGap) {
   constexpr std::uint64_t kTotal = 200'000;  // 11 MB of records: the whole run fits the ring
   test::TempQueue q;
-  Program producer({kProducer, "--queue", q.str(), "--create", "--capacity", "16MiB", "--count", std::to_string(kTotal),
-                    "--size", "40"});
+  ChildProcess producer({kProducer, "--queue", q.str(), "--create", "--capacity", "16MiB", "--count",
+                         std::to_string(kTotal), "--size", "40"});
   ASSERT_NO_FATAL_FAILURE(wait_for_queue(q.path(), producer));
 
   std::string first_output;
   {
-    Program first({kConsumer, "--queue", q.str(), "--stdout"}, {.stdin_from = std::nullopt, .stdout_to_pipe = true});
+    ChildProcess first({kConsumer, "--queue", q.str(), "--stdout"}, ProgramIo::output_to_pipe());
     // Read 1000 lines, then stop reading: the consumer soon blocks on the full pipe, mid-stream.
     while (test::complete_lines(first_output).size() < 1000) {
       ASSERT_TRUE(first.read_some(first_output)) << "stdout ended early" << first.describe();
@@ -292,9 +294,9 @@ TEST(SamplePrograms, ConsumerKilledMidStreamRestartedConsumerResumesWithoutGap) 
   const std::uint64_t first_run_last = first_lines.size() - 1;
   ASSERT_LT(first_run_last, kTotal - 1) << "the first consumer was not stopped mid-stream";
 
-  ASSERT_EQ(producer.wait(), 0) << producer.describe();
-  Program second({kConsumer, "--queue", q.str(), "--stdout", "--verify", "--json"});
-  ASSERT_EQ(second.wait(), 0) << second.describe();
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
+  ChildProcess second({kConsumer, "--queue", q.str(), "--stdout", "--verify", "--json"});
+  ASSERT_EQ(second.exit_code(), 0) << second.describe();
   const std::vector<std::string> second_lines = test::complete_lines(second.out());
   ASSERT_FALSE(second_lines.empty());
   const std::optional<std::uint64_t> resume = shmq_sample::embedded_sequence(second_lines.front());
@@ -318,14 +320,14 @@ TEST(SamplePrograms, ConsumerKilledMidStreamRestartedConsumerResumesWithoutGap) 
 
 TEST(SamplePrograms, SecondProducerIsRefusedWithTheHoldersPid) {
   test::TempQueue q;
-  Program holder({kProducer, "--queue", q.str(), "--create", "--capacity", "64KiB", "--count", kEndless});
+  ChildProcess holder({kProducer, "--queue", q.str(), "--create", "--capacity", "64KiB", "--count", kEndless});
   ASSERT_NO_FATAL_FAILURE(wait_for_queue(q.path(), holder));
   Consumer consumer = Consumer::open(q.path());
   std::uint64_t expected = 0;
   ASSERT_NO_FATAL_FAILURE(receive_generated(consumer, expected));  // the holder is attached
 
-  Program second({kProducer, "--queue", q.str(), "--count", "10"});
-  EXPECT_EQ(second.wait(), 1) << second.describe();
+  ChildProcess second({kProducer, "--queue", q.str(), "--count", "10"});
+  EXPECT_EQ(second.exit_code(), shmq_sample::kExitFailed) << second.describe();
   EXPECT_NE(second.err().find("pid " + std::to_string(holder.pid())), std::string::npos) << second.describe();
   EXPECT_TRUE(holder.running()) << holder.describe();
   ASSERT_NO_FATAL_FAILURE(receive_generated(consumer, expected));  // the holder goes on undisturbed
@@ -337,8 +339,8 @@ class SampleProgramsBadArguments : public ::testing::Test {
  protected:
   // Runs the program and expects exit code `code` and `needle` in its stderr.
   static void expect_failure(const std::vector<std::string>& argv, int code, const std::string& needle) {
-    Program p(argv);
-    EXPECT_EQ(p.wait(), code) << p.describe();
+    ChildProcess p(argv);
+    EXPECT_EQ(p.exit_code(), code) << p.describe();
     EXPECT_NE(p.err().find(needle), std::string::npos) << "stderr should mention \"" << needle << "\"" << p.describe();
   }
   test::TempQueue q;
@@ -347,31 +349,36 @@ class SampleProgramsBadArguments : public ::testing::Test {
 TEST_F(SampleProgramsBadArguments, SizeBelowThePayloadHeaderIsRefusedBeforeTouchingTheQueue) {
   create_queue(q.path());
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--count", "10", "--size", "16"}, 2, "--size 16 is too small");
+  expect_failure({kProducer, "--queue", q.str(), "--count", "10", "--size", "16"}, shmq_sample::kExitUsage,
+                 "--size 16 is too small");
   EXPECT_EQ(test::read_file(q.path()), before);
 }
 
 TEST_F(SampleProgramsBadArguments, SizeBelowThePayloadHeaderCreatesNothing) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10", "--size", "8"}, 2, "at least 33 bytes");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10", "--size", "8"}, shmq_sample::kExitUsage,
+                 "at least 33 bytes");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, MissingQueueWithoutCreateIsRefusedAndNotCreated) {
-  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, 1, "No such file or directory");
-  expect_failure({kConsumer, "--queue", q.str()}, 1, "No such file or directory");
+  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, shmq_sample::kExitFailed,
+                 "No such file or directory");
+  expect_failure({kConsumer, "--queue", q.str()}, shmq_sample::kExitFailed, "No such file or directory");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, CreateOnAnExistingQueueLeavesItUnchanged) {
   create_queue(q.path());
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, 1, "already exists");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, shmq_sample::kExitFailed,
+                 "already exists");
   EXPECT_EQ(test::read_file(q.path()), before);
 }
 
 TEST_F(SampleProgramsBadArguments, CreateOnAnExistingOtherFileLeavesItUnchanged) {
   { std::ofstream(q.path()) << "not a queue\n"; }
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, 1, "already exists");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--count", "10"}, shmq_sample::kExitFailed,
+                 "already exists");
   std::ifstream in(q.path());
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(content, "not a queue\n");
@@ -380,44 +387,56 @@ TEST_F(SampleProgramsBadArguments, CreateOnAnExistingOtherFileLeavesItUnchanged)
 TEST_F(SampleProgramsBadArguments, NotAQueueFileIsRefusedAndLeftUnchanged) {
   { std::ofstream(q.path()) << std::string(20000, 'x'); }
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, 1, "not a shmq queue");
-  expect_failure({kConsumer, "--queue", q.str()}, 1, "not a shmq queue");
+  expect_failure({kProducer, "--queue", q.str(), "--count", "10"}, shmq_sample::kExitFailed, "not a shmq queue");
+  expect_failure({kConsumer, "--queue", q.str()}, shmq_sample::kExitFailed, "not a shmq queue");
   EXPECT_EQ(test::read_file(q.path()), before);
 }
 
 TEST_F(SampleProgramsBadArguments, CapacityThatIsNotAPowerOfTwoCreatesNothing) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "100000", "--count", "1"}, 1,
-                 "power of two");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "100000", "--count", "1"},
+                 shmq_sample::kExitFailed, "power of two");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, MalformedSizesAndMissingOptionsAreUsageErrors) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "1MB", "--count", "1"}, 2, "not a size");
-  expect_failure({kProducer, "--queue", q.str(), "--create"}, 2, "--count");
-  expect_failure({kProducer, "--queue", q.str(), "--stdin", "--count", "3"}, 2, "excludes");
-  expect_failure({kProducer, "--queue", q.str(), "--capacity", "1MiB", "--count", "3"}, 2, "--create");
-  expect_failure({kConsumer, "--count", "3"}, 2, "--queue");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "1MB", "--count", "1"},
+                 shmq_sample::kExitUsage, "not a size");
+  expect_failure({kProducer, "--queue", q.str(), "--create"}, shmq_sample::kExitUsage, "--count");
+  expect_failure({kProducer, "--queue", q.str(), "--stdin", "--count", "3"}, shmq_sample::kExitUsage, "excludes");
+  expect_failure({kProducer, "--queue", q.str(), "--capacity", "1MiB", "--count", "3"}, shmq_sample::kExitUsage,
+                 "--create");
+  expect_failure({kConsumer, "--count", "3"}, shmq_sample::kExitUsage, "--queue");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, SizeLargerThanTheRingIsRefusedBeforeCreating) {
-  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "4KiB", "--size", "4KiB", "--count", "1"}, 2,
-                 "does not fit");
+  expect_failure({kProducer, "--queue", q.str(), "--create", "--capacity", "4KiB", "--size", "4KiB", "--count", "1"},
+                 shmq_sample::kExitUsage, "does not fit");
   EXPECT_FALSE(path_exists(q.path()));
 }
 
 TEST_F(SampleProgramsBadArguments, SizeLargerThanAnExistingRingIsRefusedBeforeAttaching) {
   create_queue(q.path(), {.capacity = 4096});
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--size", "4081", "--count", "1"}, 2,
+  expect_failure({kProducer, "--queue", q.str(), "--size", "4081", "--count", "1"}, shmq_sample::kExitUsage,
                  "is larger than the largest message queue " + q.str() + " takes (4080 bytes)");
   EXPECT_EQ(test::read_file(q.path()), before);  // not even the attach fields
 }
 
+TEST(SamplePrograms, ProgramsAndToolShareOneSetOfExitCodesAndSayWhichInTheirHelp) {
+  for (const std::string& program : {kProducer, kConsumer, std::string(SHMQ_TOOL_PATH)}) {
+    ChildProcess bad({program, "--no-such-option"});
+    EXPECT_EQ(bad.exit_code(), shmq_sample::kExitUsage) << bad.describe();
+    ChildProcess help({program, "--help"});
+    EXPECT_EQ(help.exit_code(), shmq_sample::kExitOk) << help.describe();
+    EXPECT_NE(help.out().find(shmq_sample::kExitCodesHelp), std::string::npos) << help.describe();
+  }
+}
+
 TEST(SamplePrograms, HelpExplainsAndExitsZero) {
   for (const std::string& program : {kProducer, kConsumer}) {
-    Program p({program, "--help"});
-    EXPECT_EQ(p.wait(), 0) << p.describe();
+    ChildProcess p({program, "--help"});
+    EXPECT_EQ(p.exit_code(), 0) << p.describe();
     EXPECT_NE(p.out().find("Examples:"), std::string::npos) << p.describe();
     EXPECT_NE(p.out().find("--queue"), std::string::npos) << p.describe();
   }

@@ -54,10 +54,18 @@ class FakeSystem : public detail::System {
     if (take_interrupt()) return EINTR;
     return fallocate_error_ != 0 ? fallocate_error_ : detail::real_system().fallocate(fd, offset, length);
   }
-  detail::BootId boot_id() override {
-    if (!rebooted_) boot_ = detail::real_system().boot_id();
-    return boot_;
+  int pwrite(int fd, const void* data, std::size_t length, off_t offset) override {
+    if (take_interrupt()) return EINTR;
+    return detail::real_system().pwrite(fd, data, length, offset);
   }
+  int boot_id(detail::BootId& out) override {
+    if (boot_id_error_ != 0) return boot_id_error_;
+    if (!rebooted_ && detail::real_system().boot_id(boot_) != 0) return EIO;
+    out = boot_;
+    return 0;
+  }
+  // The boot id cannot be read (a chroot or container without /proc, EMFILE).
+  void fail_boot_id(int err) { boot_id_error_ = err; }
 
  private:
   bool take_interrupt() {
@@ -74,6 +82,7 @@ class FakeSystem : public detail::System {
   int msync_fail_times_ = 0;
   int fsync_error_ = 0;
   int fallocate_error_ = 0;
+  int boot_id_error_ = 0;
   std::atomic<int> interrupts_{0};
 };
 

@@ -82,7 +82,7 @@ TEST_P(ToolBadInput, EveryCommandNamesTheFileAndFails) {
   const std::string target = prepare();
   for (std::vector<std::string> args : kCommands) {
     args.push_back(target);
-    const ToolRun run = run_tool(args);
+    const ProgramRun run = run_tool(args);
     SCOPED_TRACE(args.front() + " " + args[1]);
     EXPECT_EQ(run.signal, 0) << describe(run);
     EXPECT_NE(run.exit_code, 0) << describe(run);
@@ -114,7 +114,7 @@ TEST_F(ToolTruncated, BelowTheIdentityBlockIsNotAQueueAboveItIsDamaged) {
     std::filesystem::resize_file(path(), size);
     for (std::vector<std::string> args : kCommands) {
       args.push_back(path());
-      const ToolRun run = run_tool(args);
+      const ProgramRun run = run_tool(args);
       SCOPED_TRACE(args.front() + " on " + std::to_string(size) + " bytes");
       EXPECT_EQ(run.exit_code, exit_code) << describe(run);
       EXPECT_NE((run.out + run.err).find(path() + ": "), std::string::npos) << describe(run);
@@ -140,7 +140,7 @@ class ToolReadOnly : public ToolTest {
                                                {"dump", "--hex", path()},
                                                {"dump", "--json", path(), "--from", "2"},
                                                {"watch", path(), "--interval", "10", "--count", "2"}}) {
-      const ToolRun run = run_tool(args);
+      const ProgramRun run = run_tool(args);
       EXPECT_EQ(run.exit_code, 0) << args.front() << "\n" << describe(run);
       EXPECT_TRUE(read_file(path()) == before) << args.front() << " changed the file";
     }

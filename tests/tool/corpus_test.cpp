@@ -87,7 +87,7 @@ TEST_P(ToolCorpus, ReadOnlyCommandsOnTheFileAndItsMutations) {
       std::string command = args.front();
       for (std::size_t i = 1; i < args.size(); ++i) command += " " + args[i];
       args.push_back(path());
-      const ToolRun run = run_tool(args);
+      const ProgramRun run = run_tool(args);
       SCOPED_TRACE(image.name + ": shmq " + command);
       EXPECT_EQ(run.signal, 0) << describe(run);
       EXPECT_TRUE(run.exit_code == 0 || run.exit_code == 1 || run.exit_code == 2) << describe(run);

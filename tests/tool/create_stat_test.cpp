@@ -11,7 +11,7 @@ using ToolCreate = ToolTest;
 using ToolStat = ToolTest;
 
 TEST_F(ToolCreate, CreatesWithSizeModeAndChecksums) {
-  const ToolRun run = run_tool({"create", path(), "--capacity", "64KiB", "--mode", "0640", "--checksums"});
+  const ProgramRun run = run_tool({"create", path(), "--capacity", "64KiB", "--mode", "0640", "--checksums"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("created " + path()), std::string::npos) << run.out;
   struct stat st {};
@@ -24,7 +24,7 @@ TEST_F(ToolCreate, CreatesWithSizeModeAndChecksums) {
 }
 
 TEST_F(ToolCreate, AcceptsBinaryUnits) {
-  const ToolRun run = run_tool({"create", path(), "--capacity", "16MiB"});
+  const ProgramRun run = run_tool({"create", path(), "--capacity", "16MiB"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(stat_json()["capacity"], std::uint64_t{16} << 20);
   EXPECT_EQ(stat_json()["flags"]["checksums"], false);
@@ -33,7 +33,7 @@ TEST_F(ToolCreate, AcceptsBinaryUnits) {
 TEST_F(ToolCreate, RefusesAnExistingPath) {
   create();
   const std::vector<char> before = read_file(path());
-  const ToolRun run = run_tool({"create", path(), "--capacity", "4KiB"});
+  const ProgramRun run = run_tool({"create", path(), "--capacity", "4KiB"});
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path()), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("already exists"), std::string::npos) << run.err;
@@ -41,7 +41,7 @@ TEST_F(ToolCreate, RefusesAnExistingPath) {
 }
 
 TEST_F(ToolCreate, RefusesBadCapacityAndMode) {
-  ToolRun run = run_tool({"create", path(), "--capacity", "5000"});  // not a power of two
+  ProgramRun run = run_tool({"create", path(), "--capacity", "5000"});  // not a power of two
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path()), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("power of two"), std::string::npos) << run.err;
@@ -57,8 +57,8 @@ TEST_F(ToolCreate, RefusesBadCapacityAndMode) {
 }
 
 TEST_F(ToolCreate, DurableWithItsCheckpointPolicy) {
-  const ToolRun run = run_tool({"create", path(), "--capacity", "64KiB", "--durable", "--checkpoint-bytes", "16KiB",
-                                "--checkpoint-interval", "250"});
+  const ProgramRun run = run_tool({"create", path(), "--capacity", "64KiB", "--durable", "--checkpoint-bytes", "16KiB",
+                                   "--checkpoint-interval", "250"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("checksums on, durable"), std::string::npos) << run.out;
   const nlohmann::json j = stat_json();
@@ -71,7 +71,7 @@ TEST_F(ToolCreate, DurableWithItsCheckpointPolicy) {
 }
 
 TEST_F(ToolCreate, CheckpointOptionsNeedDurable) {
-  const ToolRun run = run_tool({"create", path(), "--capacity", "64KiB", "--checkpoint-bytes", "1MiB"});
+  const ProgramRun run = run_tool({"create", path(), "--capacity", "64KiB", "--checkpoint-bytes", "1MiB"});
   EXPECT_EQ(run.exit_code, 64) << describe(run);
   EXPECT_FALSE(std::filesystem::exists(path()));
 }
@@ -145,7 +145,7 @@ TEST_F(ToolStat, TextNamesEveryFact) {
   create();
   Producer producer = Producer::open(path());
   send(producer, {"alpha", "beta", "gamma"});
-  const ToolRun run = run_tool({"stat", path()});
+  const ProgramRun run = run_tool({"stat", path()});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::string pid = std::to_string(::getpid());
   for (const std::string& expected :
@@ -196,10 +196,10 @@ TEST_F(ToolStat, DurableWatermarkAndCheckpoint) {
   EXPECT_EQ(c["read_position"], 0);
   EXPECT_GE(c["age_s"].get<double>(), 0.0);
 
-  const ToolRun text = run_tool({"stat", path()});
+  const ProgramRun text = run_tool({"stat", path()});
   EXPECT_NE(text.out.find("durable    sequence 2 (position 48), checkpoint 2 at "), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("policy     checkpoint only when the producer calls sync()"), std::string::npos) << text.out;
-  const ToolRun watch = run_tool({"watch", path(), "--count", "1"});
+  const ProgramRun watch = run_tool({"watch", path(), "--count", "1"});
   EXPECT_NE(watch.out.find(" durable=2 durable_lag_messages=1 checkpoint_age_s="), std::string::npos) << watch.out;
 }
 
@@ -208,7 +208,7 @@ TEST_F(ToolStat, AnotherUsersQueueNeedsAnyOwner) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file to another uid";
   create();
   ASSERT_EQ(::chown(path().c_str(), 65534, 65534), 0);
-  ToolRun run = run_tool({"stat", path()});
+  ProgramRun run = run_tool({"stat", path()});
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path() + ": owned by uid 65534"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("use --any-owner"), std::string::npos) << run.err;

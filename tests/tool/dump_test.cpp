@@ -18,14 +18,14 @@ class ToolDumpKnown : public ToolTest {
 };
 
 TEST_F(ToolDumpKnown, TextEscapesWhatIsNotPrintable) {
-  const ToolRun run = run_tool({"dump", path()});
+  const ProgramRun run = run_tool({"dump", path()});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(run.out, "#1 5 bytes: hello\n#2 7 bytes: bin\\x00\\x01\\n\\\\\n#3 5 bytes: world\n");
   EXPECT_EQ(run_tool({"dump", "--text", path()}).out, run.out);
 }
 
 TEST_F(ToolDumpKnown, FromAndCount) {
-  ToolRun run = run_tool({"dump", path(), "--from", "2", "--count", "1"});
+  ProgramRun run = run_tool({"dump", path(), "--from", "2", "--count", "1"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(run.out, "#2 7 bytes: bin\\x00\\x01\\n\\\\\n");
   run = run_tool({"dump", path(), "--from", "3"});
@@ -39,7 +39,7 @@ TEST_F(ToolDumpKnown, FromAndCount) {
 }
 
 TEST_F(ToolDumpKnown, Hex) {
-  const ToolRun run = run_tool({"dump", "--hex", path(), "--count", "2"});
+  const ProgramRun run = run_tool({"dump", "--hex", path(), "--count", "2"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::uint64_t first = record_size(8);
   EXPECT_EQ(run.out, "#1 5 bytes at position " + std::to_string(first) +
@@ -52,7 +52,7 @@ TEST_F(ToolDumpKnown, Hex) {
 }
 
 TEST_F(ToolDumpKnown, JsonLines) {
-  const ToolRun run = run_tool({"dump", "--json", path()});
+  const ProgramRun run = run_tool({"dump", "--json", path()});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::vector<std::string> out = lines(run.out);
   ASSERT_EQ(out.size(), 3u) << run.out;
@@ -71,7 +71,7 @@ TEST_F(ToolDump, JsonGivesHexForBytesThatAreNotUtf8) {
   create();
   Producer producer = Producer::open(path());
   send(producer, {std::string("\xff\xfe", 2)});
-  const ToolRun run = run_tool({"dump", "--json", path()});
+  const ProgramRun run = run_tool({"dump", "--json", path()});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const nlohmann::json j = nlohmann::json::parse(run.out);
   EXPECT_EQ(j["hex"], "fffe");
@@ -80,7 +80,7 @@ TEST_F(ToolDump, JsonGivesHexForBytesThatAreNotUtf8) {
 
 TEST_F(ToolDump, FormatsExcludeEachOther) {
   create();
-  const ToolRun run = run_tool({"dump", "--hex", "--json", path()});
+  const ProgramRun run = run_tool({"dump", "--hex", "--json", path()});
   EXPECT_EQ(run.exit_code, 64) << describe(run);
 }
 
@@ -104,7 +104,7 @@ TEST_F(ToolDump, AcrossTheWrap) {
     send(producer, {std::string(1000, static_cast<char>('a' + i))});
     if (i < 6) consume(consumer, 1);
   }
-  const ToolRun run = run_tool({"dump", path()});
+  const ProgramRun run = run_tool({"dump", path()});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::vector<std::string> out = lines(run.out);
   ASSERT_EQ(out.size(), 3u) << run.out;
@@ -119,7 +119,7 @@ TEST_F(ToolDump, StopsAtDamageAndSaysWhere) {
     send(producer, {"one", "two"});
   }
   overwrite(kHeader + record_size(3) + sizeof(layout::RecordHeader), "T");
-  const ToolRun run = run_tool({"dump", path()});
+  const ProgramRun run = run_tool({"dump", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_EQ(run.out, "#0 3 bytes: one\n");
   EXPECT_NE(run.err.find(path() + ": damaged: record at ring position " + std::to_string(record_size(3))),

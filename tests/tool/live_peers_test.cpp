@@ -51,11 +51,11 @@ TEST_F(ToolLivePeers, NeverReportsDamageAndDumpsExactlyWhatWasSent) {
 
   int verified = 0;
   for (int round = 0; round < 10; ++round) {
-    const ToolRun verify = run_tool({"verify", path()});
+    const ProgramRun verify = run_tool({"verify", path()});
     EXPECT_NE(verify.exit_code, 1) << describe(verify);  // 0, or 2 when every attempt raced
     if (verify.exit_code == 0) ++verified;
 
-    const ToolRun stat = run_tool({"stat", "--json", path()});
+    const ProgramRun stat = run_tool({"stat", "--json", path()});
     ASSERT_EQ(stat.exit_code, 0) << describe(stat);
     const nlohmann::json j = nlohmann::json::parse(stat.out);
     EXPECT_TRUE(j["problem"].is_null()) << stat.out;
@@ -64,11 +64,11 @@ TEST_F(ToolLivePeers, NeverReportsDamageAndDumpsExactlyWhatWasSent) {
     EXPECT_LE(j["depth"]["bytes"].get<std::uint64_t>(), 4096u);
 
     // Each refresh checks the positions and the first live record: a race is never damage.
-    const ToolRun watch = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
+    const ProgramRun watch = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
     EXPECT_EQ(watch.exit_code, 0) << describe(watch);
     EXPECT_EQ(watch.out.find("problem="), std::string::npos) << watch.out;
 
-    const ToolRun dump = run_tool({"dump", "--json", path()});
+    const ProgramRun dump = run_tool({"dump", "--json", path()});
     ASSERT_EQ(dump.exit_code, 0) << describe(dump);
     std::optional<std::uint64_t> previous;
     for (const std::string& line : lines(dump.out)) {

@@ -12,7 +12,7 @@ TEST_F(ToolRemove, RefusesWhileAConsumerIsAttachedThenRemoves) {
   create();
   {
     Consumer consumer = Consumer::open(path());
-    const ToolRun run = run_tool({"remove", path()});
+    const ProgramRun run = run_tool({"remove", path()});
     EXPECT_EQ(run.exit_code, 1) << describe(run);
     EXPECT_NE(run.err.find(path() + ": not removed: the consumer is attached (pid " + std::to_string(::getpid())),
               std::string::npos)
@@ -21,7 +21,7 @@ TEST_F(ToolRemove, RefusesWhileAConsumerIsAttachedThenRemoves) {
     Result<Message> m = consumer.try_receive();  // the consumer still works
     EXPECT_EQ(m.status(), Status::would_block);
   }
-  const ToolRun run = run_tool({"remove", path()});
+  const ProgramRun run = run_tool({"remove", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(run.out, "removed " + path() + "\n");
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path())));
@@ -30,7 +30,7 @@ TEST_F(ToolRemove, RefusesWhileAConsumerIsAttachedThenRemoves) {
 TEST_F(ToolRemove, RefusesWhileAProducerIsAttached) {
   create();
   Producer producer = Producer::open(path());
-  const ToolRun run = run_tool({"remove", path()});
+  const ProgramRun run = run_tool({"remove", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.err.find("the producer is attached"), std::string::npos) << run.err;
   EXPECT_TRUE(std::filesystem::exists(path()));
@@ -39,7 +39,7 @@ TEST_F(ToolRemove, RefusesWhileAProducerIsAttached) {
 TEST_F(ToolRemove, ForceRemovesWhileAttached) {
   create();
   Producer producer = Producer::open(path());
-  const ToolRun run = run_tool({"remove", "--force", path()});
+  const ProgramRun run = run_tool({"remove", "--force", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.err.find("removing it anyway"), std::string::npos) << run.err;
   EXPECT_FALSE(std::filesystem::exists(path()));
@@ -50,7 +50,7 @@ TEST_F(ToolRemove, NeverFollowsASymlink) {
   create();
   const std::string link = path() + ".link";
   std::filesystem::create_symlink(path(), link);
-  const ToolRun run = run_tool({"remove", link});
+  const ProgramRun run = run_tool({"remove", link});
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(link + ": is a symbolic link"), std::string::npos) << run.err;
   EXPECT_TRUE(std::filesystem::exists(path()));
@@ -63,7 +63,7 @@ TEST_F(ToolRemove, NeverRemovesAFileThatIsNotAQueue) {
     std::ofstream f(path());
     f << std::string(20000, 'n');
   }
-  const ToolRun run = run_tool({"remove", "--force", path()});
+  const ProgramRun run = run_tool({"remove", "--force", path()});
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path() + ": not a shmq queue file"), std::string::npos) << run.err;
   EXPECT_TRUE(std::filesystem::exists(path()));
@@ -72,7 +72,7 @@ TEST_F(ToolRemove, NeverRemovesAFileThatIsNotAQueue) {
 TEST_F(ToolRemove, DamagedQueueOnlyWithForce) {
   create();
   std::filesystem::resize_file(path(), kHeader);
-  ToolRun run = run_tool({"remove", path()});
+  ProgramRun run = run_tool({"remove", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.err.find(path() + ": not removed: damaged or incompatible queue file"), std::string::npos) << run.err;
   EXPECT_TRUE(std::filesystem::exists(path()));

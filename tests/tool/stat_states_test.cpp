@@ -56,7 +56,7 @@ TEST_F(ToolStatStates, ProducerParkedOnAFullQueueIsWaiting) {
   EXPECT_EQ(j["producer"]["attached"], true);
   EXPECT_EQ(j["producer"]["pid"], child.pid());
   EXPECT_EQ(j["consumer"]["waiting"], false);
-  const ToolRun text = run_tool({"stat", path()});
+  const ProgramRun text = run_tool({"stat", path()});
   EXPECT_EQ(text.exit_code, 0) << describe(text);
   EXPECT_NE(text.out.find("producer   attached, pid " + std::to_string(child.pid()) +
                           " (recorded in the file: informative only), 1 attach, waiting for space (parked on its "
@@ -93,7 +93,7 @@ TEST_F(ToolStatStates, KilledPeerIsNotAttachedWhileTheFileSaysAttached) {
   EXPECT_EQ(j["consumer"]["attach_count"], 1);
   EXPECT_EQ(j["consumer"]["waiting"], true);
   EXPECT_EQ(j["producer"]["attached"], true);
-  const ToolRun text = run_tool({"stat", path()});
+  const ProgramRun text = run_tool({"stat", path()});
   EXPECT_EQ(text.exit_code, 0) << describe(text);
   EXPECT_NE(text.out.find("consumer   not attached (died without detaching: last pid " + std::to_string(pid) +
                           "), 1 attach, stale waiter flag (it died while parked)"),
@@ -107,7 +107,7 @@ TEST_F(ToolStatStates, ImpossiblePositionsAreAProblemAndExitOne) {
   const std::string problem =
       "positions in the header (producer line at file offset 128, consumer line at file offset 256): impossible "
       "positions: read 0, write 196616, capacity 65536";
-  const ToolRun json = run_tool({"stat", "--json", path()});
+  const ProgramRun json = run_tool({"stat", "--json", path()});
   EXPECT_EQ(json.exit_code, 1) << describe(json);
   const nlohmann::json j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j["problem"], problem);
@@ -115,7 +115,7 @@ TEST_F(ToolStatStates, ImpossiblePositionsAreAProblemAndExitOne) {
   EXPECT_EQ(j["depth"]["note"], "not counted: the live region is damaged");
   EXPECT_NE(json.err.find(path() + ": damaged: " + problem), std::string::npos) << json.err;
 
-  const ToolRun text = run_tool({"stat", path()});
+  const ProgramRun text = run_tool({"stat", path()});
   EXPECT_EQ(text.exit_code, 1) << describe(text);
   EXPECT_NE(text.out.find("\nproblem    " + problem + "\n"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("depth      ? messages"), std::string::npos) << text.out;
@@ -127,7 +127,7 @@ TEST_F(ToolStatStates, LastUsedInAnotherBootIsRecoveryPending) {
   EXPECT_EQ(stat_json()["recovery_pending"], false);
   overwrite(offsetof(layout::Header, boot) + offsetof(layout::BootLine, boot_id), std::string(16, '\x5a'));
   EXPECT_EQ(stat_json()["recovery_pending"], true);
-  const ToolRun text = run_tool({"stat", path()});
+  const ProgramRun text = run_tool({"stat", path()});
   EXPECT_EQ(text.exit_code, 0) << describe(text);
   EXPECT_NE(text.out.find("\nrecovery   pending: last used in another boot of the machine"), std::string::npos)
       << text.out;
@@ -154,7 +154,7 @@ TEST_F(ToolStatStates, TextDepthInBytesAndFillBar) {
   const std::string payload(1000, 'd');
   send(producer, {payload, payload, payload});
   ASSERT_EQ(record_size(1000), 1016u);
-  const ToolRun run = run_tool({"stat", path()});
+  const ProgramRun run = run_tool({"stat", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("\ndepth      3 messages, 3.0 KiB (3048 bytes)  [###############.....] 74.4%\n"),
             std::string::npos)

@@ -15,9 +15,17 @@
 #include "layout.hpp"
 #include "shmq/shmq.hpp"
 #include "support/temp_queue.hpp"
-#include "tool_process.hpp"
+#include "support/child_process.hpp"
 
 namespace shmq::test {
+
+// The tool's command line: the shmq binary (SHMQ_TOOL_PATH), then `args`.
+std::vector<std::string> tool_command(const std::vector<std::string>& args);
+// Runs the tool to completion.
+ProgramRun run_tool(const std::vector<std::string>& args);
+// Runs the tool to completion on a new pseudo-terminal of `columns` x `rows`: `out` holds stdout
+// and stderr together, with the terminal's "\r\n" for each newline.
+ProgramRun run_tool_on_terminal(const std::vector<std::string>& args, unsigned short columns, unsigned short rows);
 
 inline constexpr std::uint64_t kHeader = layout::kHeaderSize;
 inline std::uint64_t record_size(std::size_t payload) { return layout::record_size(payload); }
@@ -54,7 +62,7 @@ class ToolTest : public ::testing::Test {
   }
 
   nlohmann::json stat_json() const {
-    const ToolRun run = run_tool({"stat", "--json", path_});
+    const ProgramRun run = run_tool({"stat", "--json", path_});
     EXPECT_EQ(run.exit_code, 0) << describe(run);
     return nlohmann::json::parse(run.out);
   }

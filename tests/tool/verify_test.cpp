@@ -12,7 +12,7 @@ TEST_F(ToolVerify, CleanQueue) {
   create(64 * 1024, /*checksums=*/true);
   Producer producer = Producer::open(path());
   send(producer, {"one", "two", "three"});
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find(path() + ": clean"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("3 messages, sequences 0 to 2, checksums verified"), std::string::npos) << run.out;
@@ -24,7 +24,7 @@ TEST_F(ToolVerify, CleanQueueWithoutChecksumsSaysPayloadsAreNotChecked) {
   create();
   Producer producer = Producer::open(path());
   send(producer, {"one", "two", "three"});
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("  header       ok: format 1, capacity 64 KiB, checksums off\n"), std::string::npos)
       << run.out;
@@ -36,7 +36,7 @@ TEST_F(ToolVerify, CleanQueueWithoutChecksumsSaysPayloadsAreNotChecked) {
 
 TEST_F(ToolVerify, EmptyQueueIsClean) {
   create();
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("none live"), std::string::npos) << run.out;
 }
@@ -52,7 +52,7 @@ TEST_F(ToolVerify, FindsAChecksumMismatchAtItsOffset) {
   const std::uint64_t record_offset = kHeader + position;            // its header in the file
   overwrite(record_offset + sizeof(layout::RecordHeader) + 1, "X");  // "two" -> "tXo"
 
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find(path() + ": damaged: record at ring position " + std::to_string(position) + " (file offset " +
                          std::to_string(record_offset) + "), sequence 1 due: checksum mismatch"),
@@ -70,7 +70,7 @@ TEST_F(ToolVerify, FindsAWrongSequenceNumber) {
   }
   const std::uint64_t position = record_size(3) + record_size(3);  // the third record
   overwrite(kHeader + position + offsetof(layout::RecordHeader, sequence), le64(99));
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("file offset " + std::to_string(kHeader + position)), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("sequence 99 where 2 was due"), std::string::npos) << run.out;
@@ -83,7 +83,7 @@ TEST_F(ToolVerify, FindsALengthRunningPastTheWritePosition) {
     send(producer, {"one", "two"});
   }
   overwrite(kHeader + 0, std::string("\x00\x10\x00\x00", 4));  // first record: length 4096
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("record at ring position 0 (file offset 16384)"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("runs past the write position"), std::string::npos) << run.out;
@@ -92,7 +92,7 @@ TEST_F(ToolVerify, FindsALengthRunningPastTheWritePosition) {
 TEST_F(ToolVerify, FindsImpossiblePositions) {
   create();
   overwrite(offsetof(layout::Header, producer), le64(3 * 64 * 1024));  // write three rings ahead of read
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("positions in the header (producer line at file offset 128"), std::string::npos) << run.out;
 }
@@ -104,15 +104,32 @@ TEST_F(ToolVerify, FindsAWrongConsumerSequenceWord) {
     send(producer, {"one"});
   }
   overwrite(offsetof(layout::Header, consumer) + offsetof(layout::RoleLine, sequence), le64(7));
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("consumer line (file offset 264): its sequence word says 7"), std::string::npos) << run.out;
+}
+
+// A consumer killed between the two stores of release() (sequence word, then position) leaves the
+// word ahead of the position. The library accepts that state, and so must verify.
+TEST_F(ToolVerify, ConsumerKilledInsideReleaseLeavesAHealthyQueue) {
+  create();
+  {
+    Producer producer = Producer::open(path());
+    send(producer, {"one", "two", "three"});
+  }
+  overwrite(offsetof(layout::Header, consumer) + offsetof(layout::RoleLine, sequence), le64(2));
+  const ProgramRun run = run_tool({"verify", path()});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  Consumer consumer = Consumer::open(path());  // and the library agrees: it resumes at the position
+  Result<Message> m = consumer.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->sequence, 0u);
 }
 
 TEST_F(ToolVerify, DamagedHeaderIsExitOne) {
   create();
   overwrite(offsetof(layout::Identity, created_unix_ns), le64(12345));  // breaks the identity checksum
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find(path() + ": damaged: header (file offsets 0-127): header checksum mismatch"),
             std::string::npos)
@@ -122,7 +139,7 @@ TEST_F(ToolVerify, DamagedHeaderIsExitOne) {
 TEST_F(ToolVerify, TruncatedIsExitOne) {
   create();
   std::filesystem::resize_file(path(), kHeader + 4096);
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("truncated"), std::string::npos) << run.out;
 }
@@ -132,7 +149,7 @@ TEST_F(ToolVerify, NotAQueueIsExitTwo) {
     std::ofstream f(path());
     f << std::string(20000, 'q');
   }
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path() + ": not a shmq queue file"), std::string::npos) << run.err;
 }
@@ -148,7 +165,7 @@ TEST_F(ToolVerify, CleanAcrossTheWrap) {
     consume(consumer, 3);
   }
   send(producer, {payload, payload, payload});
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("3 messages, sequences 12 to 14, checksums verified"), std::string::npos) << run.out;
 }
@@ -168,7 +185,7 @@ class ToolVerifyDurable : public ToolTest {
 };
 
 TEST_F(ToolVerifyDurable, CleanWithBothSlots) {
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("checkpoints  ok: newest 2 (durable sequence 2, position 48), slot 0 (file offset 4096): "
                          "checkpoint 2, slot 1 (file offset 8192): checkpoint 1"),
@@ -178,7 +195,7 @@ TEST_F(ToolVerifyDurable, CleanWithBothSlots) {
 
 TEST_F(ToolVerifyDurable, OneTornSlotIsNotDamage) {
   overwrite(offsetof(layout::Header, slot0) + offsetof(layout::Checkpoint, unix_ns), le64(1));
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("ok: newest 1"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("slot 0 (file offset 4096): invalid (torn or overwritten)"), std::string::npos) << run.out;
@@ -187,7 +204,7 @@ TEST_F(ToolVerifyDurable, OneTornSlotIsNotDamage) {
 TEST_F(ToolVerifyDurable, NoValidCheckpointIsDamage) {
   overwrite(offsetof(layout::Header, slot0) + offsetof(layout::Checkpoint, unix_ns), le64(1));
   overwrite(offsetof(layout::Header, slot1) + offsetof(layout::Checkpoint, unix_ns), le64(1));
-  const ToolRun run = run_tool({"verify", path()});
+  const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find(path() + ": damaged: checkpoint slots: neither holds a valid checkpoint"), std::string::npos)
       << run.out;

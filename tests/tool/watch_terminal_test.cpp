@@ -5,7 +5,6 @@
 #include <string>
 
 #include "tool_fixture.hpp"
-#include "tool_terminal.hpp"
 
 namespace shmq::test {
 namespace {
@@ -52,8 +51,8 @@ TEST_P(ToolWatchTerminal, EveryLineFitsAndTheRedrawMovesUpTheRowsDrawn) {
   create_queue(path(), options);
   ASSERT_GT(("shmq watch " + path()).size(), 40u);  // the header line is longer than the terminal too
 
-  const ToolRun run = run_tool_on_terminal({"watch", path(), "--interval", "10", "--count", "3"},
-                                           static_cast<unsigned short>(columns), 24);
+  const ProgramRun run = run_tool_on_terminal({"watch", path(), "--interval", "10", "--count", "3"},
+                                              static_cast<unsigned short>(columns), 24);
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::vector<Frame> drawn = frames(run.out);
   ASSERT_EQ(drawn.size(), 3u) << run.out;
@@ -83,7 +82,7 @@ using ToolWatchTerminalDamage = ToolTest;
 TEST_F(ToolWatchTerminalDamage, ShowsTheProblemAndExitsOne) {
   create();
   overwrite(offsetof(layout::Header, producer), le64(3 * 64 * 1024 + 8));
-  const ToolRun run = run_tool_on_terminal({"watch", path(), "--interval", "10", "--count", "3"}, 200, 24);
+  const ProgramRun run = run_tool_on_terminal({"watch", path(), "--interval", "10", "--count", "3"}, 200, 24);
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("\r\nproblem    positions in the header (producer line at file offset 128"), std::string::npos)
       << run.out;

@@ -19,7 +19,7 @@ TEST_F(ToolWatch, OneLinePerIntervalWithCount) {
   send(producer, {"a", "b", "c"});
   Consumer consumer = Consumer::open(path());
   consume(consumer, 1);
-  const ToolRun run = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
+  const ProgramRun run = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::vector<std::string> out = lines(run.out);
   ASSERT_EQ(out.size(), 3u) << run.out;
@@ -35,23 +35,23 @@ TEST_F(ToolWatch, OneLinePerIntervalWithCount) {
 
 TEST_F(ToolWatch, SigintEndsItCleanly) {
   create();
-  ToolProcess watch({"watch", path(), "--interval", "600000"});
+  ChildProcess watch(tool_command({"watch", path(), "--interval", "600000"}), ProgramIo::output_to_pipe());
   std::string first;
   ASSERT_TRUE(watch.read_line(first));  // it is running and has blocked SIGINT for its wait
   EXPECT_NE(first.find("published=0"), std::string::npos) << first;
   watch.send_signal(SIGINT);
-  const ToolRun run = watch.finish();
+  const ProgramRun run = watch.finish();
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(run.signal, 0);
 }
 
 TEST_F(ToolWatch, StopsWhenTheFileIsRemoved) {
   create();
-  ToolProcess watch({"watch", path(), "--interval", "10"});
+  ChildProcess watch(tool_command({"watch", path(), "--interval", "10"}), ProgramIo::output_to_pipe());
   std::string first;
   ASSERT_TRUE(watch.read_line(first));
   std::filesystem::remove(path());
-  const ToolRun run = watch.finish();
+  const ProgramRun run = watch.finish();
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path() + ": the queue file was removed or replaced"), std::string::npos) << run.err;
 }
@@ -61,11 +61,11 @@ TEST_F(ToolWatch, StopsWhenTheFileIsRemoved) {
 // naming the file and exit code 2 instead of a crash.
 TEST_F(ToolWatch, FileTruncatedUnderItIsAnErrorNotACrash) {
   create();
-  ToolProcess watch({"watch", path(), "--interval", "10"});
+  ChildProcess watch(tool_command({"watch", path(), "--interval", "10"}), ProgramIo::output_to_pipe());
   std::string first;
   ASSERT_TRUE(watch.read_line(first));  // the file is mapped and has been read once
   ASSERT_EQ(::truncate(path().c_str(), 0), 0);
-  const ToolRun run = watch.finish();
+  const ProgramRun run = watch.finish();
   EXPECT_EQ(run.signal, 0) << describe(run);
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find(path() + ": the file shrank while it was being read (SIGBUS)"), std::string::npos) << run.err;
@@ -76,7 +76,7 @@ TEST_F(ToolWatch, FileTruncatedUnderItIsAnErrorNotACrash) {
 class ToolWatchDamage : public ToolTest {
  protected:
   void expect_problem(const std::string& problem) const {
-    const ToolRun run = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
+    const ProgramRun run = run_tool({"watch", path(), "--interval", "10", "--count", "3"});
     EXPECT_EQ(run.exit_code, 1) << describe(run);
     const std::vector<std::string> out = lines(run.out);
     ASSERT_EQ(out.size(), 1u) << run.out;
@@ -105,7 +105,7 @@ TEST_F(ToolWatch, ImpossibleSequenceWordGivesNoDepth) {
     send(producer, {"one", "two", "three"});
   }
   overwrite(offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence), le64(std::uint64_t{1} << 63));
-  const ToolRun run = run_tool({"watch", path(), "--interval", "10", "--count", "2"});
+  const ProgramRun run = run_tool({"watch", path(), "--interval", "10", "--count", "2"});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(run.err, "");
   const std::vector<std::string> out = lines(run.out);

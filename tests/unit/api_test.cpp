@@ -278,6 +278,126 @@ TEST(Api, MovedToHandleKeepsTheRole) {
   EXPECT_THROW((void)Producer::open(q.path()), Error) << "the moved-to handle still holds the role";
 }
 
+// A message over half the ring needs padding to the ring's end first. try_send stages that
+// padding; if the record still does not fit it must publish the padding before saying
+// would_block, or the consumer never frees it and every retry fails, even on an empty ring.
+TEST(Api, TrySendOfAMessageOverHalfTheRingSucceedsOnceTheConsumerCatchesUp) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096});
+  Consumer c = Consumer::open(q.path());
+  ASSERT_TRUE(p.try_send(std::string(2000, 'a')));  // occupies [0, 2016)
+  const std::string big(2200, 'b');                  // 2216 bytes: does not fit in [2016, 4096)
+  EXPECT_EQ(p.try_send(big).status(), Status::would_block);
+  Result<Message> first = c.try_receive();
+  ASSERT_TRUE(first);
+  c.release();
+  EXPECT_FALSE(c.try_receive()) << "only padding is left";
+  Result<std::uint64_t> sent = p.try_send(big);
+  ASSERT_TRUE(sent) << "the retry after the consumer drained an empty ring: " << to_string(sent.status());
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->sequence, 1u);
+  EXPECT_EQ(m->text(), big);
+}
+
+TEST(Api, TryReserveOfAMessageOverHalfTheRingSucceedsOnceTheConsumerCatchesUp) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096});
+  Consumer c = Consumer::open(q.path());
+  ASSERT_TRUE(p.try_send(std::string(2000, 'a')));
+  EXPECT_EQ(p.try_reserve(2200).status(), Status::would_block);
+  ASSERT_TRUE(c.try_receive());
+  c.release();
+  EXPECT_FALSE(c.try_receive());
+  Result<Reservation> r = p.try_reserve(2200);
+  ASSERT_TRUE(r) << to_string(r.status());
+  std::memset(r->bytes().data(), 'r', 2200);
+  r->commit();
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text(), std::string(2200, 'r'));
+}
+
+// Handles are move-only and meant to be moved: a reservation follows its Producer.
+TEST(Api, ReservationStaysValidWhenItsProducerIsMoved) {
+  TempQueue q;
+  std::optional<Producer> p(Producer::create(q.path()));
+  Consumer c = Consumer::open(q.path());
+  Result<Reservation> r = p->try_reserve(5);
+  ASSERT_TRUE(r);
+  std::memcpy(r->bytes().data(), "moved", 5);
+  Producer moved = std::move(*p);
+  p.reset();
+  EXPECT_EQ(r->commit(), 0u);
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text(), "moved");
+  // Moved again while outstanding, by move-assignment into a fresh handle this time.
+  Result<Reservation> r2 = moved.try_reserve(3);
+  ASSERT_TRUE(r2);
+  Reservation held = std::move(*r2);
+  std::memcpy(held.bytes().data(), "two", 3);
+  std::optional<Producer> target;
+  target.emplace(std::move(moved));
+  EXPECT_EQ(held.commit(), 1u);
+  Result<Message> m2 = c.try_receive();
+  ASSERT_TRUE(m2);
+  EXPECT_EQ(m2->text(), "two");
+}
+
+TEST(Api, ReservationThatOutlivesItsProducerSaysSoInsteadOfTouchingFreedMemory) {
+  TempQueue q;
+  std::optional<Producer> p(Producer::create(q.path()));
+  Result<Reservation> r = p->try_reserve(8);
+  ASSERT_TRUE(r);
+  p.reset();  // destroys the Producer: the reservation is orphaned (ASan would catch a dangling use)
+  try {
+    (void)r->commit();
+    FAIL() << "commit after the Producer was destroyed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::usage);
+    EXPECT_NE(std::string(e.what()).find("Producer was destroyed"), std::string::npos) << e.what();
+  }
+  Result<Reservation> r2 = Producer::open(q.path()).try_reserve(8);  // and its destructor is harmless
+  ASSERT_TRUE(r2);
+}
+
+TEST(Api, SendBatchWithAMessageTooLargeSendsNothing) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096});
+  Consumer c = Consumer::open(q.path());
+  const std::string small = "small";
+  const std::string too_big(5000, 'x');
+  const std::vector<std::span<const std::byte>> batch{bytes_of(small), bytes_of(too_big)};
+  EXPECT_THROW((void)p.send_batch(batch), Error);
+  EXPECT_EQ(p.next_sequence(), 0u) << "nothing of the batch was accepted";
+  ASSERT_TRUE(p.send("after"));
+  Result<Message> m = c.try_receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->sequence, 0u);
+  EXPECT_EQ(m->text(), "after");
+}
+
+// WaitOptions of absurd size saturate instead of overflowing (UBSan would flag signed overflow).
+TEST(Api, HugeWaitOptionsDoNotOverflow) {
+  TempQueue q;
+  OpenOptions parks_at_once;
+  parks_at_once.wait.spin = std::chrono::nanoseconds(0);
+  parks_at_once.wait.liveness_interval = std::chrono::milliseconds::max();
+  Producer p = Producer::create(q.path(), {}, parks_at_once);
+  {
+    Consumer c = Consumer::open(q.path(), parks_at_once);
+    EXPECT_EQ(c.receive_for(std::chrono::milliseconds(1)).status(), Status::timed_out);
+  }
+  OpenOptions spins_forever;
+  spins_forever.wait.spin = std::chrono::nanoseconds::max();
+  Consumer c = Consumer::open(q.path(), spins_forever);
+  EXPECT_EQ(c.receive_for(std::chrono::milliseconds(1)).status(), Status::timed_out);
+  std::thread sender([&] { EXPECT_TRUE(p.send("x")); });
+  EXPECT_TRUE(c.receive_for(std::chrono::seconds(60)));  // a hang detector
+  sender.join();
+}
+
 TEST(Api, CreateOptionsAreValidated) {
   TempQueue q;
   for (std::uint64_t capacity : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{1000}, std::uint64_t{2048},
@@ -294,6 +414,9 @@ TEST(Api, CreateOptionsAreValidated) {
   EXPECT_THROW(create_queue(q.path(), {.mode = 0400}), Error);
   EXPECT_THROW(create_queue(q.path(), {.mode = 010600}), Error);
   EXPECT_THROW(create_queue(q.path(), {.initial_position = 4}), Error);
+  EXPECT_THROW(create_queue(q.path(), {.durable = true, .checkpoints = {.interval = std::chrono::hours(24 * 50)}}),
+               Error)
+      << "an interval the file cannot store (over 2^32 ms) must be refused, not truncated";
   EXPECT_THROW(create_queue("/dev/shm/"), Error);
   EXPECT_FALSE(std::filesystem::exists(q.path()));
 }

@@ -27,7 +27,6 @@ struct HeapRing {
     view.data = data.data();
     view.capacity = capacity;
     view.checksums = checksums;
-    view.path = "heap-ring";
     writer = RingWriter(view, start, start, 0);
     reader = RingReader(view, start, start, 0);
   }
@@ -245,7 +244,8 @@ void expect_corrupt(HeapRing& r) {
     ADD_FAILURE() << "corruption not detected";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::corrupt);
-    EXPECT_NE(std::string(e.what()).find("heap-ring"), std::string::npos) << e.what();
+    EXPECT_TRUE(e.path().empty()) << "the ring knows no file: its handle adds the path (" << e.what() << ")";
+    EXPECT_NE(e.cause().find(" at position "), std::string::npos) << e.what();
   }
 }
 

@@ -30,25 +30,39 @@ double write_and_sync_seconds(const std::filesystem::path& file, std::size_t byt
   return static_cast<double>(elapsed) / 1e9;
 }
 
+std::filesystem::path reference_file(const Config& config) {
+  return config.disk_dir / ("shmq-bench-disk-" + std::to_string(getpid()) + ".tmp");
+}
+
 }  // namespace
+
+double disk_write_megabytes_per_second(const Config& config) {
+  const auto file = reference_file(config);
+  std::error_code ignored;
+  try {
+    const double seconds = write_and_sync_seconds(file, config.disk_bytes);
+    std::filesystem::remove(file, ignored);
+    return static_cast<double>(config.disk_bytes) / 1e6 / seconds;
+  } catch (...) {
+    std::filesystem::remove(file, ignored);
+    throw;
+  }
+}
 
 DiskRow measure_disk_write(const Config& config) {
   DiskRow row;
   std::error_code ignored;
   row.directory = std::filesystem::absolute(config.disk_dir, ignored).string();
   row.bytes = config.disk_bytes;
-  const auto file = config.disk_dir / ("shmq-bench-disk-" + std::to_string(getpid()) + ".tmp");
   try {
     std::vector<double> rates;
     for (int rep = 0; rep < std::max(1, std::min(config.repetitions, 3)); ++rep) {
-      rates.push_back(static_cast<double>(config.disk_bytes) / 1e6 / write_and_sync_seconds(file, config.disk_bytes));
-      std::filesystem::remove(file, ignored);
+      rates.push_back(disk_write_megabytes_per_second(config));
     }
     row.megabytes_per_second = spread_of(rates);
   } catch (const std::exception& e) {
     row.status = {RowState::unavailable, e.what()};
   }
-  std::filesystem::remove(file, ignored);
   return row;
 }
 

@@ -95,6 +95,7 @@ void write_json_report(const Config& config, const RunResults& results, const st
                         {"megabytes_per_second", d.fill_megabytes_per_second},
                         {"disk_megabytes_per_second", d.disk_megabytes_per_second},
                         {"ratio_to_disk", d.fill_to_disk},
+                        {"ratio_to_disk_rounds", d.fill_to_disk_rounds},
                         {"pinned", d.fill_pinned}}},
                       {"sync_latency",
                        {{"status", to_json(d.sync_status)},

@@ -5,23 +5,11 @@
 
 namespace bench {
 
-std::string si(double value) {
-  char text[32];
-  if (value >= 1e9) {
-    std::snprintf(text, sizeof text, "%.3g G", value / 1e9);
-  } else if (value >= 1e6) {
-    std::snprintf(text, sizeof text, "%.3g M", value / 1e6);
-  } else if (value >= 1e3) {
-    std::snprintf(text, sizeof text, "%.3g k", value / 1e3);
-  } else {
-    std::snprintf(text, sizeof text, "%.3g", value);
-  }
-  return text;
-}
-
 namespace {
 
-std::string spread_text(const Spread& s) { return si(s.median) + " [" + si(s.min) + " – " + si(s.max) + "]"; }
+std::string spread_text(const Spread& s) {
+  return format_count(s.median) + " [" + format_count(s.min) + " – " + format_count(s.max) + "]";
+}
 
 std::string status_text(const RowStatus& status) {
   return (status.state == RowState::unavailable ? "unavailable: " : "**FAILED**: ") + status.reason;
@@ -29,7 +17,7 @@ std::string status_text(const RowStatus& status) {
 
 std::string placement_text(const Placement& p) {
   if (p.before_ns == 0 && p.after_ns == 0) return "";
-  return si(p.before_ns) + " / " + si(p.after_ns);
+  return format_count(p.before_ns) + " / " + format_count(p.after_ns);
 }
 
 std::string size_text(std::size_t size) { return std::to_string(size) + " B"; }
@@ -58,7 +46,7 @@ std::string markdown_report(const Config& config, const RunResults& results) {
         out << status_text(row.status) << " | | |\n";
         continue;
       }
-      out << spread_text(row.messages_per_second) << " | " << si(row.megabytes_per_second.median) << " | "
+      out << spread_text(row.messages_per_second) << " | " << format_count(row.megabytes_per_second.median) << " | "
           << placement_text(row.placement) << (row.pinned ? "" : " (unpinned)") << " |\n";
     }
     out << "\n";
@@ -73,9 +61,9 @@ std::string markdown_report(const Config& config, const RunResults& results) {
         out << status_text(row.status) << " | | | | | | |\n";
         continue;
       }
-      out << si(row.p50_ns) << " | " << si(row.p99_ns) << " | " << si(row.p999_ns) << " | " << si(row.max_ns) << " | "
-          << spread_text(row.p50_by_repetition_ns) << " | " << row.round_trips << " | " << placement_text(row.placement)
-          << (row.pinned ? "" : " (unpinned)") << " |\n";
+      out << format_count(row.p50_ns) << " | " << format_count(row.p99_ns) << " | " << format_count(row.p999_ns)
+          << " | " << format_count(row.max_ns) << " | " << spread_text(row.p50_by_repetition_ns) << " | "
+          << row.round_trips << " | " << placement_text(row.placement) << (row.pinned ? "" : " (unpinned)") << " |\n";
     }
     out << "\n";
   }
@@ -115,14 +103,20 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     if (d.fill_status.state != RowState::ok) {
       out << status_text(d.fill_status) << " |\n";
     } else {
-      std::snprintf(text, sizeof text, "%s MB/s (%llu messages in %.3f s)", si(d.fill_megabytes_per_second).c_str(),
-                    static_cast<unsigned long long>(d.fill_messages), d.fill_seconds);
+      std::snprintf(text, sizeof text, "%s MB/s (median; last round: %llu messages in %.3f s)",
+                    format_count(d.fill_megabytes_per_second).c_str(), static_cast<unsigned long long>(d.fill_messages),
+                    d.fill_seconds);
       out << text << (d.fill_pinned ? "" : " (unpinned)") << " |\n";
-      out << "| fill / sequential write + fdatasync | ";
+      out << "| fill / sequential write + fdatasync of as many bytes, alternated (median) | ";
       if (d.fill_to_disk > 0) {
-        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s)", d.fill_to_disk,
-                      si(d.disk_megabytes_per_second).c_str());
-        out << text << " |\n";
+        std::snprintf(text, sizeof text, "%.2f (disk %s MB/s; rounds:", d.fill_to_disk,
+                      format_count(d.disk_megabytes_per_second).c_str());
+        out << text;
+        for (const double ratio : d.fill_to_disk_rounds) {
+          std::snprintf(text, sizeof text, " %.2f", ratio);
+          out << text;
+        }
+        out << ") |\n";
       } else {
         out << "n/a (no disk reference) |\n";
       }
@@ -131,13 +125,15 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     if (d.sync_status.state != RowState::ok) {
       out << status_text(d.sync_status) << " |\n";
     } else {
-      out << "p50 " << si(d.sync_p50_ns) << ", p99 " << si(d.sync_p99_ns) << ", max " << si(d.sync_max_ns) << " over "
-          << d.syncs << " syncs" << (d.sync_pinned ? "" : " (unpinned)") << " |\n";
+      out << "p50 " << format_count(d.sync_p50_ns) << ", p99 " << format_count(d.sync_p99_ns) << ", max "
+          << format_count(d.sync_max_ns) << " over " << d.syncs << " syncs" << (d.sync_pinned ? "" : " (unpinned)")
+          << " |\n";
     }
     out << "| 64 B throughput, " << d.durable_row << " / " << d.non_durable_row << " | ";
     if (d.durable_to_non_durable > 0) {
       std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", d.durable_to_non_durable,
-                    si(d.durable_64_messages_per_second).c_str(), si(d.non_durable_64_messages_per_second).c_str());
+                    format_count(d.durable_64_messages_per_second).c_str(),
+                    format_count(d.non_durable_64_messages_per_second).c_str());
       out << text << " |\n";
     } else {
       out << "n/a (both 64 B throughput rows must run) |\n";
@@ -145,8 +141,8 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     for (const auto& cost : d.checksum_costs) {
       out << "| " << cost.size << " B throughput, " << d.checksummed_row << " / " << d.non_durable_row << " | ";
       if (cost.ratio > 0) {
-        std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", cost.ratio, si(cost.with).c_str(),
-                      si(cost.without).c_str());
+        std::snprintf(text, sizeof text, "%.2f (%s / %s msg/s)", cost.ratio, format_count(cost.with).c_str(),
+                      format_count(cost.without).c_str());
         out << text << " |\n";
       } else {
         out << "n/a (both rows must run) |\n";

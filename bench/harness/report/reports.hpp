@@ -8,6 +8,8 @@
 #include "../config.hpp"
 #include "../results.hpp"
 
+#include "shmq_sample/units.hpp"
+
 namespace bench {
 
 std::string markdown_report(const Config& config, const RunResults& results);
@@ -16,7 +18,7 @@ void write_json_report(const Config& config, const RunResults& results, const st
 // block starting with the transport's name (gnuplot: index i, title columnheader(1)).
 void write_plot_data(const RunResults& results, const std::filesystem::path& dir);
 
-// "12.3 M", "456 k", "789"
-std::string si(double value);
+// "12.3 M", "456 k", "789": the project's one formatter of counts.
+using shmq_sample::format_count;
 
 }  // namespace bench

@@ -1,6 +1,12 @@
 // boost::lockfree::spsc_queue of fixed-size slots, placed in a Boost.Interprocess
 // managed_shared_memory segment: the classic lock-free ring, busy-poll only. The slot size is a
 // compile-time parameter, so the queue exists for the benchmark's payload sizes only.
+//
+// Written as a user of spsc_queue would, doing the work the shmq rows do (bench/README.md shows
+// both side by side): the producer copies a staged message in with push() (one index store per
+// message, like shmq's try_send); the consumer takes what is there, up to kReleaseEvery messages,
+// with one pop() (one index store per batch, like shmq's release() every 64). spsc_queue can only
+// hand a batch back by copying it out, so the consumer reads copies, while shmq's reads in place.
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -48,22 +54,32 @@ class SlotSender final : public Sender {
   Slot<N> staging_;
 };
 
+// The consumer hands messages back in groups of up to this many (as the shmq rows release), but
+// copies out no more than 256 KiB at a time.
+constexpr std::size_t kReleaseEvery = 64;
+
 template <std::size_t N>
 class SlotReceiver final : public Receiver {
  public:
   explicit SlotReceiver(const std::string& segment_name)
-      : segment_(bip::open_only, segment_name.c_str()), queue_(segment_.find<SlotQueue<N>>(kQueueObject).first) {}
+      : segment_(bip::open_only, segment_name.c_str()),
+        queue_(segment_.find<SlotQueue<N>>(kQueueObject).first),
+        batch_(std::clamp<std::size_t>((std::size_t{256} << 10) / N, 1, kReleaseEvery)) {}
   std::span<const std::byte> receive() override {
-    if (holding_) queue_->pop();  // read in place, handed back on the next call
-    while (queue_->read_available() == 0) cpu_relax();
-    holding_ = true;
-    return queue_->front().bytes;
+    while (next_ == taken_) {
+      taken_ = queue_->pop(batch_.data(), batch_.size());  // copies out what is there: one index store
+      next_ = 0;
+      if (taken_ == 0) cpu_relax();
+    }
+    return batch_[next_++].bytes;
   }
 
  private:
   bip::managed_shared_memory segment_;
   SlotQueue<N>* queue_;
-  bool holding_ = false;
+  std::vector<Slot<N>> batch_;
+  std::size_t taken_ = 0;
+  std::size_t next_ = 0;
 };
 
 template <template <std::size_t> class T, class Base>

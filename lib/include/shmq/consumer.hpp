@@ -10,8 +10,11 @@
 // load of the write position, paired with the producer's release). release() is a release store:
 // the consumer's reads of released messages happen-before the producer reuses their bytes.
 //
-// Do not block on an empty queue while holding unreleased messages that fill the ring: the
-// producer waits for room, the consumer for data. poll() releases what it delivered.
+// Do not block in receive() while holding unreleased messages the producer needs the room of: the
+// producer waits for room, the consumer for data, and neither moves. Room is contiguous: a message
+// larger than half the ring may need the whole ring free (padding to the ring's end, then the
+// record from its start), so holding even one unreleased message can block such a send. Release
+// before waiting; poll() releases what it delivered.
 //
 // Threads: a Consumer is used by one thread at a time. Handles are move-only.
 //
@@ -34,6 +37,10 @@
 #include "shmq/watermarks.hpp"
 
 namespace shmq {
+
+namespace detail {
+struct ConsumerImpl;
+}
 
 class Consumer {
  public:
@@ -67,11 +74,9 @@ class Consumer {
   const RecoveryReport& recovery_report() const noexcept;
   void set_wait_options(const WaitOptions& wait) noexcept;
 
-  struct Impl;
-
  private:
-  explicit Consumer(std::unique_ptr<Impl> impl) noexcept;
-  std::unique_ptr<Impl> impl_;
+  explicit Consumer(std::unique_ptr<detail::ConsumerImpl> impl) noexcept;
+  std::unique_ptr<detail::ConsumerImpl> impl_;
 };
 
 }  // namespace shmq

@@ -37,7 +37,7 @@ struct CheckpointPolicy {
 
 struct CreateOptions {
   // Ring size in bytes: a power of two from 4 KiB to 1 TiB. The file is this plus a 16 KiB header,
-  // fully allocated at create. The largest message is capacity - 16 bytes.
+  // fully allocated at create. The largest message is capacity - 16 bytes, and at most 2^31 - 1.
   std::uint64_t capacity = std::uint64_t{1} << 20;
   // File mode, applied exactly (the umask does not change it).
   mode_t mode = 0600;

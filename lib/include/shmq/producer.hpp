@@ -38,11 +38,16 @@ namespace shmq {
 
 enum class Publish : std::uint8_t { now, later };
 
-class Producer;
+namespace detail {
+struct ProducerImpl;
+}
 
 // Room for one message, reserved in the ring: write the payload into bytes(), then commit().
 // Destroying a Reservation that was not committed abandons it: nothing becomes visible.
 // While a Reservation is outstanding its Producer accepts no other send or reservation.
+// A Reservation stays valid when its Producer is moved. If the Producer is destroyed first, the
+// Reservation is orphaned: bytes() must no longer be touched (the ring is unmapped) and commit()
+// throws Error(usage). A default-constructed or moved-from Reservation is empty.
 class Reservation {
  public:
   Reservation() = default;
@@ -60,16 +65,18 @@ class Reservation {
 
  private:
   friend class Producer;
-  Reservation(Producer* owner, std::span<std::byte> bytes, std::uint64_t sequence) noexcept
-      : owner_(owner), bytes_(bytes), sequence_(sequence) {}
-  Producer* owner_ = nullptr;
+  friend struct detail::ProducerImpl;
+  Reservation(detail::ProducerImpl* owner, std::span<std::byte> bytes, std::uint64_t sequence) noexcept;
+  void take_from(Reservation& other) noexcept;
+  detail::ProducerImpl* owner_ = nullptr;  // heap-allocated: stays put when the Producer moves
   std::span<std::byte> bytes_{};
   std::uint64_t sequence_ = 0;
+  bool orphaned_ = false;  // the Producer was destroyed while this was outstanding
 };
 
 class Producer {
  public:
-  // Creates a new queue file at `path` (exclusively; see create_queue) and attaches to it.
+  // Creates a new queue file at `path` (exclusively; see create_queue in queue.hpp) and attaches to it.
   static Producer create(const std::filesystem::path& path, const CreateOptions& create = {},
                          const OpenOptions& open = {});
   // Attaches to an existing queue file. Throws shmq::Error: role_taken when another process is the
@@ -82,7 +89,8 @@ class Producer {
   ~Producer();  // publishes staged messages, then detaches (the consumer sees peer_gone once drained)
 
   // Copying send. Returns the message's sequence number.
-  // try_send: would_block when the ring has no room now. send: waits for room; peer_gone when the
+  // try_send: would_block when the ring has no room now; staged messages (and padding) are then
+  // published, since the consumer can free only what it sees. send: waits for room; peer_gone when the
   // consumer role became vacant while the ring is full. send_for: also timed_out.
   // Throws shmq::Error(invalid_argument) when the message exceeds max_message_size(),
   // and shmq::Error(corrupt) when the consumer's position is impossible.
@@ -98,7 +106,9 @@ class Producer {
   }
 
   // Sends every message with one publication (waiting for room as send() does; what fits is
-  // published before each wait). Returns the sequence number of the first message.
+  // published before each wait). Returns the sequence number of the first message. Every size is
+  // checked first (one message too large: Error(invalid_argument), nothing sent); if a later
+  // error is thrown, the messages sent before it are published, not left staged.
   Result<std::uint64_t> send_batch(std::span<const std::span<const std::byte>> messages);
 
   // Zero-copy: reserve room for a message of up to `size` bytes and write it in place.
@@ -128,23 +138,11 @@ class Producer {
   bool consumer_attached() const;  // asks the kernel (one fcntl): not for the hot path
   void set_wait_options(const WaitOptions& wait) noexcept;
 
-  struct Impl;
-
  private:
-  friend class Reservation;
-  explicit Producer(std::unique_ptr<Impl> impl) noexcept;
+  explicit Producer(std::unique_ptr<detail::ProducerImpl> impl) noexcept;
   static std::span<const std::byte> as_bytes(std::string_view s) noexcept {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
   }
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<detail::ProducerImpl> impl_;
 };
-
-// Creates a queue file and returns once it is complete: built with no name (O_TMPFILE) or, where
-// the file system cannot, under a hidden temporary name (O_CREAT|O_EXCL|O_NOFOLLOW) in the same
-// directory, fully allocated (a full disk fails here, never later with SIGBUS), given exactly
-// `options.mode`, synced, named without replacing anything (linkat, RENAME_NOREPLACE), and the
-// directory synced. Throws shmq::Error (already_exists when anything,
-// even a dangling symlink, is at the path; invalid_argument; io).
-void create_queue(const std::filesystem::path& path, const CreateOptions& options = {});
-
 }  // namespace shmq

@@ -26,12 +26,4 @@ struct RecoveryReport {
   std::string stopped_because;           // why the scan after the checkpoint stopped
 };
 
-// Repair: the explicit act for a queue that open refuses (both checkpoint slots invalid, durable
-// records damaged) or that holds a corrupt record. With no producer or consumer attached (else
-// Error(role_taken)), it keeps every valid record from the newest valid checkpoint's read position
-// (or the consumer's position) up to the first invalid one, clears the rest of the ring, and writes
-// a fresh checkpoint. Messages after the first invalid record are lost: that is why it is never a
-// side effect of open. Returns what it kept and cleared.
-RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options = {});
-
 }  // namespace shmq

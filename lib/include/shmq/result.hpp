@@ -3,7 +3,9 @@
 
 #include <cassert>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace shmq {
 
@@ -17,26 +19,29 @@ enum class Status : std::uint8_t {
 
 const char* to_string(Status status) noexcept;
 
+// Holds a Status, or a T when the status is ok. T need not be default-constructible; a Result of
+// a trivially copyable T is itself trivially copyable (it travels in registers).
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(Status status) noexcept : status_(status) { assert(status != Status::ok); }  // NOLINT: implicit on purpose
-  Result(T value) noexcept : status_(Status::ok), value_(std::move(value)) {}         // NOLINT
-  Status status() const noexcept { return status_; }
-  bool ok() const noexcept { return status_ == Status::ok; }
+  Result(Status status) noexcept : state_(status) { assert(status != Status::ok); }  // NOLINT: implicit on purpose
+  Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)                  // NOLINT: implicit on purpose
+      : state_(std::in_place_index<1>, std::move(value)) {}
+  Status status() const noexcept { return state_.index() == 0 ? *std::get_if<0>(&state_) : Status::ok; }
+  bool ok() const noexcept { return state_.index() == 1; }
   explicit operator bool() const noexcept { return ok(); }
   // Preconditions: ok().
   T& value() & noexcept {
     assert(ok());
-    return value_;
+    return *std::get_if<1>(&state_);
   }
   const T& value() const& noexcept {
     assert(ok());
-    return value_;
+    return *std::get_if<1>(&state_);
   }
   T&& value() && noexcept {
     assert(ok());
-    return std::move(value_);
+    return std::move(*std::get_if<1>(&state_));
   }
   T* operator->() noexcept { return &value(); }
   const T* operator->() const noexcept { return &value(); }
@@ -45,8 +50,7 @@ class [[nodiscard]] Result {
   T&& operator*() && noexcept { return std::move(*this).value(); }
 
  private:
-  Status status_;
-  T value_{};
+  std::variant<Status, T> state_;
 };
 
 }  // namespace shmq

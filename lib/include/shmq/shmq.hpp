@@ -8,7 +8,7 @@
 #include "shmq/message.hpp"
 #include "shmq/options.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/queue_info.hpp"
+#include "shmq/queue.hpp"
 #include "shmq/recovery.hpp"
 #include "shmq/result.hpp"
 #include "shmq/watermarks.hpp"

@@ -1,5 +1,5 @@
-// Command-line plumbing shared by shmq-producer and shmq-consumer: exit codes, sizes with
-// suffixes, logging levels, the progress line and Ctrl-C.
+// Command-line plumbing shared by shmq-producer and shmq-consumer: size options, logging levels,
+// the command line, the progress line and Ctrl-C.
 #pragma once
 
 #include <cctype>
@@ -23,49 +23,10 @@
 
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
+#include "shmq_sample/exit_codes.hpp"
+#include "shmq_sample/units.hpp"
 
 namespace shmq_sample {
-
-// Exit codes of both programs.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;          // a shmq::Error or an I/O error (the message says which)
-inline constexpr int kExitUsage = 2;          // bad command line
-inline constexpr int kExitPeerGone = 3;       // producer: the consumer left while the queue was full
-inline constexpr int kExitVerifyFailed = 4;   // consumer: gaps, duplicates or corrupt payloads
-inline constexpr int kExitInterrupted = 128;  // + the signal number (SIGINT: 130, SIGTERM: 143)
-
-// ---- Sizes: "4096", "64KiB", "1MiB", "2GiB" ----
-// Binary multiples only (K, Ki and KiB all mean 1024, as in dd and truncate): a queue's capacity
-// is a power of two. Decimal KB/MB are refused rather than guessed.
-
-inline std::optional<std::uint64_t> parse_size(std::string_view text) {
-  std::uint64_t value = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-    const auto digit = static_cast<std::uint64_t>(text[i] - '0');
-    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  if (i == 0) return std::nullopt;
-  std::string suffix(text.substr(i));
-  for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  unsigned shift = 0;
-  if (suffix.empty() || suffix == "b") {
-    shift = 0;
-  } else if (suffix == "k" || suffix == "ki" || suffix == "kib") {
-    shift = 10;
-  } else if (suffix == "m" || suffix == "mi" || suffix == "mib") {
-    shift = 20;
-  } else if (suffix == "g" || suffix == "gi" || suffix == "gib") {
-    shift = 30;
-  } else if (suffix == "t" || suffix == "ti" || suffix == "tib") {
-    shift = 40;
-  } else {
-    return std::nullopt;
-  }
-  if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
-  return value << shift;
-}
 
 // A CLI11 check for options that take a size.
 inline CLI::Validator size_validator() {
@@ -179,7 +140,7 @@ inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** arg
   return std::nullopt;
 }
 
-// Runs the program's body; an exception becomes one line on stderr and exit code kExitError.
+// Runs the program's body; an exception becomes one line on stderr and exit code kExitFailed.
 template <class Body>
 int run_reporting_errors(spdlog::logger& log, bool creating, Body&& body) {
   try {
@@ -189,7 +150,7 @@ int run_reporting_errors(spdlog::logger& log, bool creating, Body&& body) {
   } catch (const std::exception& e) {
     log.error("{}", e.what());
   }
-  return kExitError;
+  return kExitFailed;
 }
 
 // ---- Ctrl-C ----
@@ -243,20 +204,5 @@ class ProgressLine {
   bool shown_ = false;
   std::chrono::steady_clock::time_point last_;
 };
-
-// "12.3 M" for progress lines and summaries.
-inline std::string human_count(double value) {
-  char buf[32];
-  if (value >= 1e9) {
-    std::snprintf(buf, sizeof buf, "%.2f G", value / 1e9);
-  } else if (value >= 1e6) {
-    std::snprintf(buf, sizeof buf, "%.2f M", value / 1e6);
-  } else if (value >= 1e3) {
-    std::snprintf(buf, sizeof buf, "%.1f k", value / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f ", value);
-  }
-  return buf;
-}
 
 }  // namespace shmq_sample

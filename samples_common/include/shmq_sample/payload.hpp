@@ -5,27 +5,36 @@
 //
 //    0                16  17               33  34
 //   +-----------------+---+-----------------+---+----------------------------------+
-//   | sequence        |' '| checksum        |' '| filler: a..z, repeating          |
+//   | sequence        |' '| checksum        |' '| filler: "abc...xyz", repeating   |
 //   | 16 hex digits   |   | 16 hex digits   |   | (from byte 34 up to the end)     |
 //   +-----------------+---+-----------------+---+----------------------------------+
-//   e.g. "00000000000002a7 5c0f3e1d9a8b7c6d klmnopqrstuvwxyzabcd"
+//   e.g. "00000000000002a7 5c0f3e1d9a8b7c6d abcdefghijklmnopqrst"
 //
-// - sequence: the message's queue sequence number (Message::sequence), lowercase hex.
-// - checksum: XXH3_64bits_withSeed(bytes 33 .. end, seed = sequence), lowercase hex. Seeding with
-//   the sequence binds the rest of the payload to this message, so a stale payload left in the
-//   ring by an earlier message fails the check even where its bytes look alike.
-// - filler: byte i (i >= 34) is 'a' + (sequence + i) % 26; it differs from one message to the
-//   next, so a torn or stale read shows up in the checksum.
-// The smallest payload is kMinPayloadSize (33) bytes: sequence, space, checksum (no filler).
+// - sequence: the message's queue sequence number (Message::sequence), 16 lowercase hex digits,
+//   most significant first.
+// - checksum: XXH3-64 with seed = sequence (XXH3_64bits_withSeed) of bytes 33 .. end (the space
+//   and the filler), 16 lowercase hex digits, most significant first. Seeding with the sequence
+//   binds the payload to its message: a stale payload left in the ring by an earlier message, or
+//   a payload sent twice, fails the check.
+// - filler: byte i (i >= 34) is 'a' + (i - 34) % 26. The same for every message of a size, so the
+//   producer copies a template and patches the two numbers; damage shows in the checksum.
+// The smallest payload is kMinPayloadSize (33) bytes: sequence, space, checksum (no filler); its
+// checksum covers nothing (XXH3 of zero bytes with the seed).
+//
+// In Python (the `xxhash` module):
+//   filler = (string.ascii_lowercase * (size // 26 + 1))[:size - 34]   # sizes above 33
+//   tail = b" " + filler.encode()                                       # b"" when size == 33
+//   payload = b"%016x %016x" % (seq, xxhash.xxh3_64_intdigest(tail, seed=seq)) + tail
 #pragma once
 
-#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include <xxhash.h>
 
@@ -37,16 +46,32 @@ inline constexpr std::size_t kHexDigits = 16;
 inline constexpr std::size_t kMinPayloadSize = kChecksumOffset + kHexDigits;  // 33
 inline constexpr std::size_t kCoveredOffset = kMinPayloadSize;                // the checksum covers [33, size)
 inline constexpr std::size_t kFillerOffset = kMinPayloadSize + 1;             // 34
-inline constexpr std::size_t kAlphabet = 26;
 
 namespace detail {
 
+// The 16 lowercase hex digits of `value`, most significant first, as 16 bytes in two words
+// (branch-free: spread the nibbles one per byte, then map 0-9 and 10-15 to their digits).
 inline void put_hex(char* out, std::uint64_t value) noexcept {
-  constexpr char kDigits[] = "0123456789abcdef";
-  for (std::size_t i = kHexDigits; i-- > 0;) {
-    out[i] = kDigits[value & 15U];
-    value >>= 4;
-  }
+  const auto eight_digits = [](std::uint32_t half) noexcept {
+    std::uint64_t x = half;
+    x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
+    x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
+    x = (x | x << 4) & 0x0F0F0F0F0F0F0F0FULL;  // nibble k (from the least significant) in byte k
+    const std::uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;  // 1 where >= 10
+    x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+    return __builtin_bswap64(x);  // most significant digit first in memory (little-endian; std::byteswap is C++23)
+  };
+  static_assert(std::endian::native == std::endian::little);
+  const std::uint64_t high = eight_digits(static_cast<std::uint32_t>(value >> 32));
+  const std::uint64_t low = eight_digits(static_cast<std::uint32_t>(value));
+  std::memcpy(out, &high, 8);
+  std::memcpy(out + 8, &low, 8);
+}
+
+inline bool hex_equals(const char* in, std::uint64_t value) noexcept {
+  char expected[kHexDigits];
+  put_hex(expected, value);
+  return std::memcmp(in, expected, kHexDigits) == 0;
 }
 
 inline std::optional<std::uint64_t> get_hex(const char* in) noexcept {
@@ -72,26 +97,34 @@ inline std::uint64_t checksum(const char* payload, std::size_t size, std::uint64
 
 }  // namespace detail
 
-// Writes the payload of message `sequence` over all of `out`. Precondition: out.size() >= kMinPayloadSize.
-inline void write_payload(std::span<std::byte> out, std::uint64_t sequence) noexcept {
-  char* p = reinterpret_cast<char*>(out.data());
-  const std::size_t size = out.size();
-  detail::put_hex(p + kSequenceOffset, sequence);
-  p[kHexDigits] = ' ';
-  if (size > kMinPayloadSize) {
-    p[kMinPayloadSize] = ' ';
-    // The filler repeats every 26 bytes: write one period, then double it with memcpy.
-    char* filler = p + kFillerOffset;
-    const std::size_t length = size - kFillerOffset;
-    const std::size_t first = std::min(length, kAlphabet);
-    for (std::size_t i = 0; i < first; ++i) {
-      filler[i] = static_cast<char>('a' + (sequence + kFillerOffset + i) % kAlphabet);
-    }
-    for (std::size_t done = first; done < length; done *= 2) {  // `done` stays a multiple of 26
-      std::memcpy(filler + done, filler, std::min(done, length - done));
-    }
+// Makes payloads of one size fast: a template holding the separators and the filler, in which
+// each call patches the sequence and the checksum (the bytes the checksum covers never change).
+class PayloadTemplate {
+ public:
+  // Precondition: size >= kMinPayloadSize.
+  explicit PayloadTemplate(std::size_t size) : bytes_(size) {
+    bytes_[kHexDigits] = ' ';
+    if (size > kMinPayloadSize) bytes_[kMinPayloadSize] = ' ';
+    for (std::size_t i = kFillerOffset; i < size; ++i) bytes_[i] = static_cast<char>('a' + (i - kFillerOffset) % 26);
   }
-  detail::put_hex(p + kChecksumOffset, detail::checksum(p, size, sequence));
+
+  // The payload of message `sequence`, valid until the next call.
+  std::span<const std::byte> payload(std::uint64_t sequence) noexcept {
+    detail::put_hex(bytes_.data() + kSequenceOffset, sequence);
+    detail::put_hex(bytes_.data() + kChecksumOffset, detail::checksum(bytes_.data(), bytes_.size(), sequence));
+    return std::as_bytes(std::span(bytes_));
+  }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+// Writes the payload of message `sequence` over all of `out`. Precondition: out.size() >= kMinPayloadSize.
+// (For one-off payloads; a stream of them is cheaper through a PayloadTemplate.)
+inline void write_payload(std::span<std::byte> out, std::uint64_t sequence) {
+  PayloadTemplate one(out.size());
+  const std::span<const std::byte> payload = one.payload(sequence);
+  std::memcpy(out.data(), payload.data(), payload.size());
 }
 
 enum class PayloadCheck {
@@ -118,19 +151,22 @@ inline const char* to_string(PayloadCheck check) noexcept {
   return "unknown";
 }
 
-// Checks a payload written by write_payload() for the message with queue sequence `sequence`.
+// Checks a payload written for the message with queue sequence `sequence`. The fast path
+// compares the two fields with the digits they must have; only a failure parses them to say why.
 inline PayloadCheck check_payload(std::span<const std::byte> in, std::uint64_t sequence) noexcept {
   const char* p = reinterpret_cast<const char*>(in.data());
   const std::size_t size = in.size();
   if (size < kMinPayloadSize) return PayloadCheck::too_short;
-  const std::optional<std::uint64_t> embedded = detail::get_hex(p + kSequenceOffset);
-  const std::optional<std::uint64_t> sum = detail::get_hex(p + kChecksumOffset);
-  if (!embedded || !sum || p[kHexDigits] != ' ' || (size > kMinPayloadSize && p[kMinPayloadSize] != ' ')) {
-    return PayloadCheck::malformed;
+  const bool separators = p[kHexDigits] == ' ' && (size == kMinPayloadSize || p[kMinPayloadSize] == ' ');
+  const std::uint64_t sum = detail::checksum(p, size, sequence);
+  if (separators && detail::hex_equals(p + kSequenceOffset, sequence) && detail::hex_equals(p + kChecksumOffset, sum))
+      [[likely]] {
+    return PayloadCheck::ok;
   }
+  const std::optional<std::uint64_t> embedded = detail::get_hex(p + kSequenceOffset);
+  if (!separators || !embedded || !detail::get_hex(p + kChecksumOffset)) return PayloadCheck::malformed;
   if (*embedded != sequence) return PayloadCheck::wrong_sequence;
-  if (*sum != detail::checksum(p, size, sequence)) return PayloadCheck::bad_checksum;
-  return PayloadCheck::ok;
+  return PayloadCheck::bad_checksum;
 }
 
 // The sequence number embedded in a generated payload (or in a line that --stdout printed from

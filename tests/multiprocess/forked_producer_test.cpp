@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "multiprocess/program.hpp"
 #include "shmq/shmq.hpp"
 #include "shmq_sample/payload.hpp"
 #include "support/child_process.hpp"
