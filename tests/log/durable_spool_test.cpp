@@ -18,7 +18,7 @@
 #include <sstream>
 #include <string>
 
-#include "multiprocess/program.hpp"
+#include "support/child_process.hpp"
 #include "shipped_output.hpp"
 #include "shmq/log/sink.hpp"
 #include "support/temp_queue.hpp"
@@ -73,7 +73,13 @@ class DiskImage : public detail::System {
   int fallocate(int fd, off_t offset, off_t length) override {
     return detail::real_system().fallocate(fd, offset, length);
   }
-  detail::BootId boot_id() override { return {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}; }  // not this boot
+  int pwrite(int fd, const void* data, std::size_t length, off_t offset) override {
+    return detail::real_system().pwrite(fd, data, length, offset);  // into the page cache; the disk gets it at a sync
+  }
+  int boot_id(detail::BootId& out) override {
+    out.fill(7);  // not this boot: the shipper's open recovers the queue
+    return 0;
+  }
 
  private:
   void copy_pages(const std::string& path, std::uint64_t from, std::uint64_t to) {
@@ -161,9 +167,9 @@ TEST(DurableSpool, EveryFlushedLineIsShippedAfterPowerLoss) {
     ASSERT_EQ(queues.size(), 1u);
     std::filesystem::copy_file(image, queues[0], std::filesystem::copy_options::overwrite_existing);
 
-    shmq::test::Program shipper({SHMQ_LOGD_PATH, "--spool", spool.path().string(), "--output",
-                                 (out / "app.log").string(), "--exit-when-drained"});
-    ASSERT_EQ(shipper.wait(), 0) << shipper.describe();
+    shmq::test::ChildProcess shipper({SHMQ_LOGD_PATH, "--spool", spool.path().string(), "--output",
+                                      (out / "app.log").string(), "--exit-when-drained"});
+    ASSERT_EQ(shipper.exit_code(), 0) << shipper.describe();
     const auto numbers = test::numbers_by_name(test::shipped_lines(out / "app.log"));
     const auto it = numbers.find("durable");
     const std::vector<std::uint64_t> none;

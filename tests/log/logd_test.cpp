@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "multiprocess/program.hpp"
+#include "support/child_process.hpp"
 #include "shipped_output.hpp"
 #include "shmq/log/record.hpp"
 #include "shmq/log/spool.hpp"
@@ -23,7 +23,7 @@ namespace shmq::log {
 namespace {
 
 using shmq::test::eventually;
-using shmq::test::Program;
+using Program = shmq::test::ChildProcess;
 
 const std::string kLogd = SHMQ_LOGD_PATH;
 const std::string kLogSend = SHMQ_LOG_PATH;
@@ -49,7 +49,7 @@ class Shipping : public ::testing::Test {
   void drain(std::vector<std::string> extra = {}) {
     extra.push_back("--exit-when-drained");
     Program shipper(logd_args(extra));
-    ASSERT_EQ(shipper.wait(), 0) << shipper.describe();
+    ASSERT_EQ(shipper.exit_code(), 0) << shipper.describe();
   }
   std::vector<std::string> app_args(const std::string& name, std::uint64_t count, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {kApp, "--spool", spool_.path().string(), "--name",
@@ -71,8 +71,9 @@ std::filesystem::path write_file(const std::filesystem::path& path, const std::s
 
 TEST_F(Shipping, ShmqLogSendsEachLineOfItsInput) {
   const std::filesystem::path input = write_file(out_ / "input.txt", "first\n\nthird line\nno newline at the end");
-  Program send({kLogSend, "--spool", spool_.path().string(), "--name", "script"}, {.stdin_from = input});
-  ASSERT_EQ(send.wait(), 0) << send.describe();
+  Program send({kLogSend, "--spool", spool_.path().string(), "--name", "script"},
+               shmq::test::ProgramIo::input_from(input));
+  ASSERT_EQ(send.exit_code(), 0) << send.describe();
   drain();
   const std::vector<std::string> lines = test::shipped_lines(output());
   ASSERT_EQ(lines.size(), 5u);
@@ -87,9 +88,9 @@ TEST_F(Shipping, ShmqLogSendsEachLineOfItsInput) {
 
 TEST_F(Shipping, MergesProcessesByTimeAndKeepsRunningAcrossRestarts) {
   Program first(app_args("first", 300));
-  ASSERT_EQ(first.wait(), 0) << first.describe();
+  ASSERT_EQ(first.exit_code(), 0) << first.describe();
   Program second(app_args("second", 300));
-  ASSERT_EQ(second.wait(), 0) << second.describe();
+  ASSERT_EQ(second.exit_code(), 0) << second.describe();
   drain();
   const std::vector<std::string> lines = test::shipped_lines(output());
   // Every line of `first` was logged before any of `second`: the merge by time keeps that.
@@ -106,7 +107,7 @@ TEST_F(Shipping, MergesProcessesByTimeAndKeepsRunningAcrossRestarts) {
   EXPECT_EQ(numbers["second"].size(), 300u);
   // A second shipper run finds nothing more to ship and repeats nothing.
   Program third(app_args("third", 10));
-  ASSERT_EQ(third.wait(), 0) << third.describe();
+  ASSERT_EQ(third.exit_code(), 0) << third.describe();
   drain();
   numbers = test::numbers_by_name(test::shipped_lines(output()));
   EXPECT_EQ(numbers["first"].size(), 300u);
@@ -123,8 +124,7 @@ TEST_F(Shipping, KillStormOfTheApplicationLosesNoCommittedLine) {
   const int kills = iterations(50);
   std::vector<std::uint64_t> reported(static_cast<std::size_t>(kills), 0);
   for (int k = 0; k < kills; ++k) {
-    Program app(app_args("kill" + std::to_string(k), 0, {"--report"}),
-                {.stdin_from = std::nullopt, .stdout_to_pipe = true});
+    Program app(app_args("kill" + std::to_string(k), 0, {"--report"}), shmq::test::ProgramIo::output_to_pipe());
     const std::uint64_t kill_after = rng() % 3000;
     std::string text;
     while (std::count(text.begin(), text.end(), '\n') < static_cast<std::ptrdiff_t>(kill_after)) {
@@ -134,7 +134,7 @@ TEST_F(Shipping, KillStormOfTheApplicationLosesNoCommittedLine) {
     reported[static_cast<std::size_t>(k)] = shmq::test::complete_lines(text).size();
   }
   ::kill(shipper.pid(), SIGTERM);
-  ASSERT_EQ(shipper.wait(), 0) << shipper.describe();
+  ASSERT_EQ(shipper.exit_code(), 0) << shipper.describe();
   drain();
   const auto numbers = test::numbers_by_name(test::shipped_lines(output()));
   for (int k = 0; k < kills; ++k) {
@@ -179,10 +179,10 @@ TEST_F(Shipping, ShipperStormRepeatsAndLosesNothing) {
   {
     Program last(logd_args({"--max-size", "262144", "--compress", "zstd", "--exit-when-drained"}));
     for (auto& app : apps) {
-      ASSERT_EQ(app->wait(), 0) << app->describe();
+      ASSERT_EQ(app->exit_code(), 0) << app->describe();
       EXPECT_NE(app->out().find("dropped 0 "), std::string::npos) << app->out();
     }
-    ASSERT_EQ(last.wait(), 0) << last.describe();
+    ASSERT_EQ(last.exit_code(), 0) << last.describe();
   }
   const auto numbers = test::numbers_by_name(test::shipped_lines(output()));
   for (int a = 0; a < 3; ++a) {
@@ -205,8 +205,8 @@ TEST_F(Shipping, EightProcessesIntoOneRotatedCompressedFile) {
   }
   ASSERT_TRUE(eventually([&] { return test::spool_queues(spool_.path()).size() == 8; }));
   Program shipper(logd_args({"--max-size", "100000", "--compress", "zstd", "--keep", "0", "--exit-when-drained"}));
-  for (auto& app : apps) ASSERT_EQ(app->wait(), 0) << app->describe();
-  ASSERT_EQ(shipper.wait(), 0) << shipper.describe();
+  for (auto& app : apps) ASSERT_EQ(app->exit_code(), 0) << app->describe();
+  ASSERT_EQ(shipper.exit_code(), 0) << shipper.describe();
   EXPECT_GE(test::rotated_count(output()), 3u);
   for (const auto& e : std::filesystem::directory_iterator(out_.path())) {
     const std::string name = e.path().filename().string();
@@ -249,7 +249,7 @@ TEST_F(Shipping, FullQueueDropsAreCountedExactly) {
        {std::vector<std::string>{"--drop"}, std::vector<std::string>{"--bound-ms", "100"}}) {
     const std::string name = policy[0] == "--drop" ? "dropper" : "blocker";
     Program app(app_args(name, 2000, {"--capacity", "4096", policy[0], policy.size() > 1 ? policy[1] : "--drop"}));
-    ASSERT_EQ(app.wait(), 0) << app.describe();
+    ASSERT_EQ(app.exit_code(), 0) << app.describe();
     const std::uint64_t dropped = field_after(app.out(), "dropped ");
     const std::uint64_t longest_ns = field_after(app.out(), "longest_call_ns ");
     ASSERT_NE(dropped, UINT64_MAX) << app.out();
@@ -300,7 +300,7 @@ TEST_F(Shipping, GarbageInTheSpoolIsSetAsideAndTheRestFlows) {
   std::filesystem::resize_file(spool_ / "trunc.1.4.q", 8192);
   write_file(spool_ / "notes.txt", "not a queue");
   Program good(app_args("good", 500));
-  ASSERT_EQ(good.wait(), 0) << good.describe();
+  ASSERT_EQ(good.exit_code(), 0) << good.describe();
 
   drain();
   const std::vector<std::string> lines = test::shipped_lines(output());
@@ -319,7 +319,7 @@ TEST_F(Shipping, GarbageInTheSpoolIsSetAsideAndTheRestFlows) {
   EXPECT_EQ(shmq::test::read_file(spool_ / ".set-aside" / "junk.1.3.q").size(), junk.size()) << "moved, not changed";
   EXPECT_TRUE(std::filesystem::exists(spool_ / "notes.txt")) << "a stranger is skipped, never moved or deleted";
   Program stat({kLogd, "--spool", spool_.path().string(), "--json-stat"});
-  ASSERT_EQ(stat.wait(), 0) << stat.describe();
+  ASSERT_EQ(stat.exit_code(), 0) << stat.describe();
   for (const char* name : {"bad.1.2.q", "junk.1.3.q", "trunc.1.4.q", "notes.txt"}) {
     EXPECT_NE(stat.out().find(name), std::string::npos) << name << " missing from " << stat.out();
   }
@@ -327,7 +327,7 @@ TEST_F(Shipping, GarbageInTheSpoolIsSetAsideAndTheRestFlows) {
 
 TEST_F(Shipping, KeepsOnlyTheNewestRotatedFiles) {
   Program app(app_args("kept", 3000, {"--text-size", "60"}));
-  ASSERT_EQ(app.wait(), 0) << app.describe();
+  ASSERT_EQ(app.exit_code(), 0) << app.describe();
   drain({"--max-size", "20000", "--keep", "2"});
   const std::vector<std::string> names = test::names_in(out_.path());
   std::vector<std::string> rotated;
@@ -347,7 +347,7 @@ TEST_F(Shipping, RefusesADamagedStateFileAndLeavesItAlone) {
   const std::filesystem::path state = out_ / ".app.log.shmq-logd-state";
   write_file(state, "shmq-logd-state 1\noutput_length many\nend\n");
   Program shipper(logd_args());
-  EXPECT_EQ(shipper.wait(), 1) << shipper.describe();
+  EXPECT_EQ(shipper.exit_code(), 1) << shipper.describe();
   EXPECT_NE(shipper.err().find(state.string()), std::string::npos) << shipper.err();
   EXPECT_NE(shipper.err().find("line 2"), std::string::npos) << shipper.err();
   std::ifstream in(state);
@@ -356,22 +356,22 @@ TEST_F(Shipping, RefusesADamagedStateFileAndLeavesItAlone) {
 }
 
 TEST_F(Shipping, StatusShowsEachSourceWhileRunning) {
-  Program app(app_args("slow", 0, {"--report"}), {.stdin_from = std::nullopt, .stdout_to_pipe = true});
+  Program app(app_args("slow", 0, {"--report"}), shmq::test::ProgramIo::output_to_pipe());
   std::string text;
   while (std::count(text.begin(), text.end(), '\n') < 10) ASSERT_TRUE(app.read_some(text)) << app.describe();
   Program shipper(logd_args());
   ASSERT_TRUE(eventually([&] {
     Program stat({kLogd, "--spool", spool_.path().string(), "--json-stat"});
-    return stat.wait() == 0 && stat.out().find("\"name\":\"slow.") != std::string::npos;
+    return stat.exit_code() == 0 && stat.out().find("\"name\":\"slow.") != std::string::npos;
   }));
   Program stat({kLogd, "--spool", spool_.path().string(), "--stat"});
-  ASSERT_EQ(stat.wait(), 0) << stat.describe();
+  ASSERT_EQ(stat.exit_code(), 0) << stat.describe();
   EXPECT_NE(stat.out().find("active"), std::string::npos) << stat.out();
   Program second(logd_args());
-  EXPECT_EQ(second.wait(), 1) << "a second shipper on the same spool is refused";
+  EXPECT_EQ(second.exit_code(), 1) << "a second shipper on the same spool is refused";
   EXPECT_NE(second.err().find("another shmq-logd"), std::string::npos) << second.describe();
   ::kill(shipper.pid(), SIGTERM);
-  EXPECT_EQ(shipper.wait(), 0) << shipper.describe();
+  EXPECT_EQ(shipper.exit_code(), 0) << shipper.describe();
 }
 
 }  // namespace
