@@ -42,17 +42,6 @@ std::string iso_time(std::uint64_t unix_ns) {
   return text;
 }
 
-// Removes a file we know (same device and inode as when we opened it), never anything else.
-void remove_if_same(const std::filesystem::path& path, dev_t device, ino_t inode) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return;
-  if (!S_ISREG(st.st_mode) || st.st_dev != device || st.st_ino != inode) {
-    spdlog::warn("{}: not removed: the file at the path is no longer the queue that was shipped", path.string());
-    return;
-  }
-  if (::unlink(path.c_str()) != 0) throw FileError(path, "cannot remove the drained queue", errno);
-}
-
 }  // namespace
 
 Shipper::Shipper(ShipperOptions options)
@@ -174,19 +163,12 @@ void Shipper::admit(const std::string& name) {
 
 // A source the state says was leaving when the shipper stopped: finish it without a new line.
 bool Shipper::finish_leaving(const std::string& name, const SourceState& saved) {
-  const std::filesystem::path path = options_.spool / name;
   if (saved.leaving == Leaving::set_aside) {
     set_aside(name, "set aside before a restart");
     return true;
   }
   if (!options_.remove_ended) return false;  // stays, remembered as ended
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return true;
-  // TODO(remove_queue): use shmq::remove_queue once the library has it.
-  remove_if_same(log::drops_path(path), st.st_dev, ::lstat(log::drops_path(path).c_str(), &st) == 0 ? st.st_ino : 0);
-  ::lstat(path.c_str(), &st);
-  remove_if_same(path, st.st_dev, st.st_ino);
-  sync_directory(options_.spool);
+  remove_source_files(name);
   return true;
 }
 
@@ -333,23 +315,34 @@ void Shipper::leave_closed_sources() {
       continue;
     }
     Source& source = *it->second;
-    const dev_t device = source.device();
-    const ino_t inode = source.inode();
     source.detach();
     if (saved.leaving == Leaving::set_aside) {
       set_aside(name, source.failure());
       state_.sources.erase(name);
     } else if (options_.remove_ended) {
-      const std::filesystem::path path = options_.spool / name;
-      struct stat st {};
-      if (::lstat(log::drops_path(path).c_str(), &st) == 0) remove_if_same(log::drops_path(path), st.st_dev, st.st_ino);
-      remove_if_same(path, device, inode);
-      sync_directory(options_.spool);
+      remove_source_files(name);
       state_.sources.erase(name);
     } else {
       refused_.insert(name);  // kept in the spool, remembered in the state as ended
     }
     it = sources_.erase(it);
+  }
+}
+
+// A drained source: its drop counter (a regular file, if it is there), then the queue through
+// shmq::remove_queue, which removes exactly the queue file it validated, with both roles locked.
+void Shipper::remove_source_files(const std::string& name) {
+  const std::filesystem::path queue = options_.spool / name;
+  const std::filesystem::path drops = log::drops_path(queue);
+  struct stat st {};
+  if (::lstat(drops.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::unlink(drops.c_str()) != 0 && errno != ENOENT) {
+    throw FileError(drops, "cannot remove the drop counter", errno);
+  }
+  if (::lstat(queue.c_str(), &st) != 0) return;  // removed already (before a restart)
+  try {
+    shmq::remove_queue(queue);
+  } catch (const Error& e) {
+    spdlog::warn("{}: drained, but not removed: {}", queue.string(), e.what());
   }
 }
 

@@ -49,6 +49,7 @@ class Shipper {
   bool commit_due(std::uint64_t now) const;
   void commit(std::uint64_t now);
   void leave_closed_sources();
+  void remove_source_files(const std::string& name);
   void rotate_if_due(std::uint64_t now);
   void publish_status(std::uint64_t now, bool force);
   void write_own_line(const std::string& text);

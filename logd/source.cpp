@@ -3,8 +3,6 @@
 #include <cerrno>
 #include <csignal>
 
-#include <sys/stat.h>
-
 #include "shmq/log/record.hpp"
 
 namespace shmq::logd {
@@ -48,11 +46,6 @@ Source::Source(std::filesystem::path path, std::uint64_t resume_at) : path_(std:
   open.wait.spin = std::chrono::nanoseconds(0);
   consumer_.emplace(Consumer::open(path_, open));
   capacity_ = consumer_->capacity();
-  struct stat st {};
-  if (::lstat(path_.c_str(), &st) == 0) {
-    device_ = st.st_dev;
-    inode_ = st.st_ino;
-  }
 }
 
 void Source::fail(const std::string& cause) {

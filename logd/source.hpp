@@ -69,8 +69,6 @@ class Source {
   const std::filesystem::path& path() const noexcept { return path_; }
   std::string name() const { return path_.filename().string(); }
   std::uint64_t published() const noexcept;  // as the queue file says now
-  dev_t device() const noexcept { return device_; }
-  ino_t inode() const noexcept { return inode_; }
   void detach() noexcept { consumer_.reset(); }
 
  private:
@@ -80,8 +78,6 @@ class Source {
   std::filesystem::path path_;
   std::optional<Consumer> consumer_;
   std::uint64_t resume_at_;
-  dev_t device_ = 0;
-  ino_t inode_ = 0;
   std::uint64_t capacity_ = 0;
   std::deque<PendingRecord> pending_;
   std::optional<std::uint64_t> empty_since_;
