@@ -276,8 +276,7 @@ void idle_sources_row(const fs::path& work) {
   ::getrusage(RUSAGE_SELF, &before);
   ::kill(logd, SIGTERM);
   wait_for(logd);
-  std::printf("| 100 idle sources attached | | | %llu KiB private RSS |\n",
-              static_cast<unsigned long long>(rss));
+  std::printf("| 100 idle sources attached | | | %llu KiB private RSS |\n", static_cast<unsigned long long>(rss));
   writers.clear();
 }
 
