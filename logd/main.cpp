@@ -11,6 +11,7 @@
 
 #include "files.hpp"
 #include "shipper.hpp"
+#include "shmq_sample/exit_codes.hpp"
 #include "shmq/shmq.hpp"
 #include "status.hpp"
 
@@ -39,14 +40,16 @@ constexpr const char* kFooter =
     "  shmq-logd --spool /run/app-logs --output /var/log/app.log --max-size 100MB --keep 10 --compress zstd\n"
     "  shmq-logd --spool /run/app-logs --stat\n"
     "\n"
-    "Exit status: 0 stopped (SIGTERM, SIGINT, or drained with --exit-when-drained), 1 error, 2 bad arguments.";
+    "Exit status: 0 stopped (SIGTERM or SIGINT after a final sync, or drained with --exit-when-drained);\n"
+    "2 an error (named on stderr: a lock held by another shmq-logd, a damaged state file, a failed\n"
+    "write or sync); 64 bad arguments. (Stopping on a signal is the normal end of a daemon: 0.)";
 
 int print_status(const std::filesystem::path& spool, bool json) {
   const std::filesystem::path path = shmq::logd::status_path_for(spool);
   const shmq::logd::FileText file = shmq::logd::read_small_file(path);
   if (!file.exists) {
     std::fprintf(stderr, "%s: no status: no shmq-logd has shipped this spool\n", path.c_str());
-    return 1;
+    return shmq_sample::kExitFailed;
   }
   const shmq::logd::StatusReport report = shmq::logd::parse_status(file.text, path);
   std::fputs(json ? (shmq::logd::status_json(report) + "\n").c_str() : shmq::logd::status_text(report).c_str(), stdout);
@@ -80,14 +83,18 @@ int main(int argc, char** argv) {
   app.add_flag("--json-stat", options.json_stat,
                "with --output: print the status as a JSON line every second; without: print the status once");
   app.add_flag("--stat", stat, "print the running shipper's status and exit");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? shmq_sample::kExitOk : shmq_sample::kExitUsage;  // --help: 0
+  }
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("shmq-logd"));  // stdout is for --json-stat
   try {
     if (stat || options.output.empty()) {
       if (!stat && !options.json_stat) {
         std::fprintf(stderr, "--output is required (or --stat / --json-stat to see a running shipper)\n");
-        return 2;
+        return shmq_sample::kExitUsage;
       }
       return print_status(options.spool, options.json_stat);
     }
@@ -101,9 +108,9 @@ int main(int argc, char** argv) {
     install_stop_handlers();
     shmq::logd::Shipper shipper(options);
     shipper.run(stop_requested);
-    return 0;
+    return shmq_sample::kExitOk;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
-    return 1;
+    return shmq_sample::kExitFailed;
   }
 }

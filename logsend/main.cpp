@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "shmq/log/sink.hpp"
+#include "shmq_sample/exit_codes.hpp"
 #include "shmq/shmq.hpp"
 
 namespace {
@@ -24,7 +25,8 @@ constexpr const char* kFooter =
     "later lines drop at once until one fits); with --drop it drops at once. Dropped lines are\n"
     "counted in the queue's drop counter and shmq-logd reports them.\n"
     "\n"
-    "Exit status: 0 every line committed, 1 error, 2 bad arguments, 3 some lines were dropped.";
+    "Exit status: 0 every line committed; 2 an error (named on stderr); 3 some lines were dropped\n"
+    "(the queue was full); 64 bad arguments.";
 
 }  // namespace
 
@@ -44,7 +46,11 @@ int main(int argc, char** argv) {
   app.add_flag("--durable", options.durable, "a durable queue: exit only once every line survives power loss");
   app.add_option("--level", level_name, "the level of every record")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? shmq_sample::kExitOk : shmq_sample::kExitUsage;  // --help: 0
+  }
 
   options.program = name;
   options.when_full = drop ? shmq::log::FullPolicy::drop : shmq::log::FullPolicy::block;
@@ -70,11 +76,11 @@ int main(int argc, char** argv) {
     if (writer.dropped() > 0) {
       std::fprintf(stderr, "shmq-log: %llu lines dropped (the queue was full)\n",
                    static_cast<unsigned long long>(writer.dropped()));
-      return 3;
+      return shmq_sample::kExitPeerGone;
     }
-    return 0;
+    return shmq_sample::kExitOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "shmq-log: %s\n", e.what());
-    return 1;
+    return shmq_sample::kExitFailed;
   }
 }

@@ -347,7 +347,7 @@ TEST_F(Shipping, RefusesADamagedStateFileAndLeavesItAlone) {
   const std::filesystem::path state = out_ / ".app.log.shmq-logd-state";
   write_file(state, "shmq-logd-state 1\noutput_length many\nend\n");
   Program shipper(logd_args());
-  EXPECT_EQ(shipper.exit_code(), 1) << shipper.describe();
+  EXPECT_EQ(shipper.exit_code(), 2) << shipper.describe();
   EXPECT_NE(shipper.err().find(state.string()), std::string::npos) << shipper.err();
   EXPECT_NE(shipper.err().find("line 2"), std::string::npos) << shipper.err();
   std::ifstream in(state);
@@ -368,7 +368,7 @@ TEST_F(Shipping, StatusShowsEachSourceWhileRunning) {
   ASSERT_EQ(stat.exit_code(), 0) << stat.describe();
   EXPECT_NE(stat.out().find("active"), std::string::npos) << stat.out();
   Program second(logd_args());
-  EXPECT_EQ(second.exit_code(), 1) << "a second shipper on the same spool is refused";
+  EXPECT_EQ(second.exit_code(), 2) << "a second shipper on the same spool is refused";
   EXPECT_NE(second.err().find("another shmq-logd"), std::string::npos) << second.describe();
   ::kill(shipper.pid(), SIGTERM);
   EXPECT_EQ(shipper.exit_code(), 0) << shipper.describe();
