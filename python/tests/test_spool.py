@@ -102,6 +102,29 @@ def test_no_loss_on_kill_9(tmp_path):
     assert len(shipped) >= reported[-1] + 1  # every reported number is there
 
 
+def test_threads_share_one_writer(tmp_path):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    writer = shmq.SpoolWriter(spool)
+    threads, count = 4, 500
+
+    def log(t):
+        for i in range(count):
+            assert writer.write(2, f"thread{t}", f"{t} {i}")
+
+    workers = [threading.Thread(target=log, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=HANG_TIMEOUT)
+        assert not worker.is_alive()
+    writer.close()
+    lines, _ = ship(spool, tmp_path / "out.log")
+    assert len(lines) == threads * count
+    for t in range(threads):
+        assert [line for line in lines if line.startswith(f"{t} ")] == [f"{t} {i}" for i in range(count)]
+
+
 def test_drop_when_full(tmp_path):
     with shmq.SpoolWriter(tmp_path, capacity=4096, when_full="drop") as writer:
         published = 0
