@@ -6,10 +6,11 @@ Flow control is never an exception: try_* return None when the ring is full (pro
 (and ends a `for msg in consumer:` loop). Everything else raises a subclass of Error.
 """
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 from typing_extensions import Buffer, Self
 
@@ -221,6 +222,69 @@ class Consumer:
     def watermarks(self) -> Watermarks: ...
     @property
     def recovery_report(self) -> RecoveryReport: ...
+
+class SpoolWriter:
+    """This process's queue in a crash-safe logging spool directory, shipped into a log file by
+    shmq-logd. Once write() returns, the record survives kill -9 of this process. Thread-safe;
+    write() and flush() release the GIL. A context manager (close() on exit)."""
+
+    def __init__(
+        self,
+        spool: _Path,
+        program: Optional[str] = None,
+        capacity: int = 4194304,
+        when_full: Literal["block", "drop"] = "block",
+        block_bound: float = 0.01,
+        durable: bool = False,
+    ) -> None: ...
+    def write(
+        self,
+        level: int,
+        logger_name: str,
+        text: str,
+        time_unix_ns: Optional[int] = None,
+        thread_id: Optional[int] = None,
+    ) -> bool:
+        """Writes one record (level: trace 0, debug 1, info 2, warn 3, error 4, critical 5).
+        False when the queue was full and the record dropped (see when_full)."""
+    def flush(self) -> None:
+        """Durable spool: returns once every record written before is durable."""
+    def close(self) -> None:
+        """Publishes a close record (a clean end for shmq-logd) and detaches. Idempotent."""
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, t: Optional[type[BaseException]], v: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None: ...
+    @property
+    def queue_path(self) -> str: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+
+class SpoolHandler(logging.Handler):
+    """A logging.Handler writing each formatted record through a SpoolWriter (the same options),
+    with the level mapped to spdlog's, record.created, record.thread and the logger name."""
+
+    def __init__(
+        self,
+        spool: _Path,
+        program: Optional[str] = None,
+        capacity: int = 4194304,
+        when_full: Literal["block", "drop"] = "block",
+        block_bound: float = 0.01,
+        durable: bool = False,
+        level: Union[int, str] = logging.NOTSET,
+    ) -> None: ...
+    @property
+    def writer(self) -> SpoolWriter: ...
+    @property
+    def queue_path(self) -> str: ...
+    @property
+    def dropped(self) -> int: ...
+    def emit(self, record: logging.LogRecord) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
 
 def create_queue(
     path: _Path, *, capacity: int = 1048576, durable: bool = False, checksums: Optional[bool] = None, mode: int = 0o600

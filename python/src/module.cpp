@@ -11,6 +11,9 @@
 #include "producer.hpp"
 #include "queue_files.hpp"
 #include "reservation.hpp"
+#ifdef SHMQ_PYTHON_WITH_LOG
+#include "spool_writer.hpp"
+#endif
 
 PYBIND11_MODULE(shmq, module) {
   module.doc() =
@@ -31,4 +34,7 @@ PYBIND11_MODULE(shmq, module) {
   shmq_python::register_producer(module);
   shmq_python::register_consumer(module);
   shmq_python::register_consumer_iterator(module);
+#ifdef SHMQ_PYTHON_WITH_LOG
+  shmq_python::register_spool_writer(module);
+#endif
 }

@@ -16,7 +16,7 @@ def stub_names():
         if isinstance(node, ast.ClassDef):
             members = set()
             for member in node.body:
-                if isinstance(member, ast.FunctionDef):
+                if isinstance(member, ast.FunctionDef) and member.name != "__init__":  # as module_names()
                     members.add(member.name)
                 elif isinstance(member, ast.AnnAssign):
                     members.add(member.target.id)
