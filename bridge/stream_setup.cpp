@@ -1,0 +1,71 @@
+#include "stream_setup.hpp"
+
+#include <cstdint>
+
+#include <spdlog/spdlog.h>
+
+#include "nats_session.hpp"
+#include "shmq_headers.hpp"
+
+namespace shmq_bridge {
+
+StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus status = js_GetStreamInfo(&info, js, spec.name.c_str(), nullptr, &js_error);
+  if (status == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    return StreamCheck::ready;
+  }
+  if (status != NATS_NOT_FOUND && js_error != JSStreamNotFoundErr) {
+    if (is_transient(status)) return StreamCheck::transient_failure;
+    throw FatalError("stream " + spec.name + ": " + describe_nats_error(status, js_error));
+  }
+  if (!spec.create) {
+    const std::string hint = spec.subject.empty() ? " (start shmq-bridge out with --create-stream first)"
+                                                  : " (create it, or pass --create-stream to create it with file "
+                                                    "storage for subject " +
+                                                        spec.subject + ")";
+    throw FatalError("stream " + spec.name + " does not exist on the server" + hint);
+  }
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = spec.name.c_str();
+  const char* subjects[] = {spec.subject.c_str()};
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.duplicate_window).count();
+  status = js_AddStream(&info, js, &config, nullptr, &js_error);
+  if (status != NATS_OK) {
+    if (is_transient(status)) return StreamCheck::transient_failure;
+    throw FatalError("cannot create stream " + spec.name + ": " + describe_nats_error(status, js_error));
+  }
+  jsStreamInfo_Destroy(info);
+  spdlog::info("created stream {} (file storage, subject {})", spec.name, spec.subject);
+  return StreamCheck::ready;
+}
+
+std::optional<LastStored> last_stored(jsCtx* js, const std::string& stream, const std::string& subject,
+                                      const std::string& instance) {
+  natsMsg* message = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_GetLastMsg(&message, js, stream.c_str(), subject.c_str(), nullptr, &js_error);
+  if (status == NATS_NOT_FOUND) return LastStored{};
+  if (status != NATS_OK) {
+    if (is_transient(status)) return std::nullopt;
+    throw FatalError("reading the last message of " + subject + " in stream " + stream + ": " +
+                     describe_nats_error(status, js_error));
+  }
+  LastStored found;
+  const char* from = nullptr;
+  const char* sequence = nullptr;
+  if (natsMsgHeader_Get(message, kInstanceHeader, &from) == NATS_OK && instance == from &&
+      natsMsgHeader_Get(message, kSequenceHeader, &sequence) == NATS_OK) {
+    found.sequence = parse_sequence(sequence);
+  }
+  natsMsg_Destroy(message);
+  return found;
+}
+
+}  // namespace shmq_bridge

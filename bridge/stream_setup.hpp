@@ -1,0 +1,38 @@
+// The JetStream stream the bridge writes to or reads from: checked, or created when asked.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nats/nats.h>
+
+namespace shmq_bridge {
+
+struct StreamSpec {
+  std::string name;
+  std::string subject;                           // the subject `out` publishes on
+  bool create = false;                           // --create-stream: file storage, this subject
+  std::chrono::milliseconds duplicate_window{};  // for a created stream; 0: the server's default (2 min)
+};
+
+enum class StreamCheck { ready, transient_failure };
+
+// ready once the stream exists (created if spec.create); transient_failure when the server did
+// not answer (try again on a new session). Throws FatalError when the stream is missing and not
+// to be created, or the server refuses to create it.
+StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec);
+
+// What the last message stored on a subject says about the source queue.
+struct LastStored {
+  // Its Shmq-Sequence when it came from the queue asked about (Shmq-Instance); nullopt when the
+  // subject holds no message or its last one came from elsewhere.
+  std::optional<std::uint64_t> sequence;
+};
+// nullopt when the server did not answer (try again on a new session); throws FatalError on any
+// other failure.
+std::optional<LastStored> last_stored(jsCtx* js, const std::string& stream, const std::string& subject,
+                                      const std::string& instance);
+
+}  // namespace shmq_bridge
