@@ -168,6 +168,17 @@ class InBridge {
       if (!session_) return false;
       const natsStatus status = position_consumer();
       if (status == NATS_OK) return true;
+      if (status == NATS_NOT_FOUND) {  // the stream, not yet created: keep the session and wait
+        if (!stream_missing_logged_) {
+          spdlog::warn(
+              "in: stream {} does not exist (yet); waiting for it to be created (shmq-bridge out "
+              "--create-stream)",
+              options_.stream);
+          stream_missing_logged_ = true;
+        }
+        sleep_unless_stopped(backoff.next());
+        continue;
+      }
       spdlog::warn("in: cannot set up consumer {} on stream {} ({}); retrying", options_.consumer, options_.stream,
                    describe_nats_error(status));
       drop_session();
@@ -181,9 +192,10 @@ class InBridge {
   // redelivering its predecessor's unacknowledged messages after ack_wait.
   natsStatus position_consumer() {
     jsCtx* js = session_->jetstream();
-    if (ensure_stream(js, {.name = options_.stream, .subject = {}, .create = false, .duplicate_window = {}}) !=
-        StreamCheck::ready)
-      return NATS_TIMEOUT;
+    const StreamCheck stream =
+        ensure_stream(js, {.name = options_.stream, .subject = {}, .create = false, .duplicate_window = {}});
+    if (stream == StreamCheck::missing) return NATS_NOT_FOUND;
+    if (stream != StreamCheck::ready) return NATS_TIMEOUT;
     const std::string subject = options_.subject.empty() ? stream_subject(js) : options_.subject;
     std::uint64_t start = 1;
     jsConsumerInfo* info = nullptr;
@@ -258,6 +270,7 @@ class InBridge {
   shmq::Producer producer_;
   bool durable_ = false;
   bool repositioned_ = false;  // repositioned since the last message published: a second gap is real
+  bool stream_missing_logged_ = false;
   std::optional<NatsSession> session_;
   Subscription subscription_;
   BridgeStats stats_;

@@ -139,7 +139,14 @@ class OutBridge {
       report("waiting_for_server");
       session_ = NatsSession::connect(nats_, &js_options_);
       if (!session_) return false;
-      if (ensure_stream(session_->jetstream(), options_.stream) == StreamCheck::ready) {
+      const StreamCheck stream = ensure_stream(session_->jetstream(), options_.stream);
+      if (stream == StreamCheck::missing) {
+        throw FatalError("stream " + options_.stream.name +
+                         " does not exist on the server (create it, or pass --create-stream to create it with file "
+                         "storage for subject " +
+                         options_.stream.subject + ")");
+      }
+      if (stream == StreamCheck::ready) {
         const std::optional<LastStored> last =
             last_stored(session_->jetstream(), options_.stream.name, options_.stream.subject, instance_);
         if (last) {

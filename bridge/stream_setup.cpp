@@ -21,13 +21,7 @@ StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec) {
     if (is_transient(status)) return StreamCheck::transient_failure;
     throw FatalError("stream " + spec.name + ": " + describe_nats_error(status, js_error));
   }
-  if (!spec.create) {
-    const std::string hint = spec.subject.empty() ? " (start shmq-bridge out with --create-stream first)"
-                                                  : " (create it, or pass --create-stream to create it with file "
-                                                    "storage for subject " +
-                                                        spec.subject + ")";
-    throw FatalError("stream " + spec.name + " does not exist on the server" + hint);
-  }
+  if (!spec.create) return StreamCheck::missing;
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
   config.Name = spec.name.c_str();

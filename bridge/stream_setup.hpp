@@ -17,11 +17,11 @@ struct StreamSpec {
   std::chrono::milliseconds duplicate_window{};  // for a created stream; 0: the server's default (2 min)
 };
 
-enum class StreamCheck { ready, transient_failure };
+enum class StreamCheck { ready, missing, transient_failure };
 
-// ready once the stream exists (created if spec.create); transient_failure when the server did
-// not answer (try again on a new session). Throws FatalError when the stream is missing and not
-// to be created, or the server refuses to create it.
+// ready once the stream exists (created if spec.create); missing when it does not and is not to
+// be created; transient_failure when the server did not answer (try again on a new session).
+// Throws FatalError when the server refuses to create it or answers with another error.
 StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec);
 
 // What the last message stored on a subject says about the source queue.
