@@ -1,12 +1,12 @@
 // The kill storm: while a producer fills queue A and a consumer verifies queue B, both bridges are
-// killed with SIGKILL at random points and restarted, and the NATS server is restarted three times.
+// killed with SIGKILL at random points (random message counts
+// reached in queue B) and restarted, and the NATS server is restarted three times.
 // Queue B must still receive messages 0..N-1 exactly once, in order. Seeded (the seed is printed;
 // SHMQ_TEST_SEED repeats a run); SHMQ_BRIDGE_STORM_COUNT and SHMQ_BRIDGE_STORM_KILLS scale it.
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,6 +22,14 @@ namespace {
 using test::ChildProcess;
 
 enum class Event { kill_out, kill_in, restart_server };
+
+// How many messages queue B has received, as `shmq stat --json` reads it (without attaching).
+std::uint64_t published_in(const test::TempQueue& queue) {
+  ChildProcess stat({SHMQ_TOOL_PATH, "stat", "--json", queue.str()});
+  const test::ProgramRun run = stat.finish();
+  if (run.exit_code != 0) return 0;
+  return nlohmann::json::parse(run.out)["sequences"].value("published", 0ULL);
+}
 
 TEST(BridgeKillStorm, ExactlyOnceInOrderThroughKillsAndServerRestarts) {
   const std::uint64_t seed = test::test_seed();
@@ -48,10 +56,15 @@ TEST(BridgeKillStorm, ExactlyOnceInOrderThroughKillsAndServerRestarts) {
   auto out = std::make_unique<ChildProcess>(test::out_argv(a.str(), server.url(), "STORM", count));
   auto in = std::make_unique<ChildProcess>(test::in_argv(server.url(), "STORM", b.str(), count));
 
-  // A random point: a random pause while everything runs (the point is where the kill lands).
-  std::uniform_int_distribution<int> pause_ms(0, 300);
-  for (const Event event : events) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+  // The random points: how far queue B has got when each event happens.
+  std::uniform_int_distribution<std::uint64_t> point(0, count - 1);
+  std::vector<std::uint64_t> points(events.size());
+  for (std::uint64_t& p : points) p = point(random);
+  std::sort(points.begin(), points.end());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event event = events[i];
+    ASSERT_TRUE(test::eventually([&] { return published_in(b) >= points[i]; }))
+        << "queue B is stuck below " << points[i] << out->describe() << in->describe();
     switch (event) {
       case Event::kill_out:
         out->kill_hard();
