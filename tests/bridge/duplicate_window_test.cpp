@@ -12,6 +12,7 @@
 #include <nats/nats.h>
 
 #include "bridge_programs.hpp"
+#include "jetstream_client.hpp"
 #include "nats_server.hpp"
 #include "queue_identity.hpp"
 #include "shmq/shmq.hpp"
@@ -30,28 +31,7 @@ constexpr std::chrono::seconds kDuplicateWindow{1};
 const std::string kDupStream = "DUP";
 const std::string kDupSubject = "DUP.data";
 
-// A libnats connection and JetStream context for the test's own calls.
-struct TestClient {
-  natsConnection* connection = nullptr;
-  jsCtx* js = nullptr;
-  explicit TestClient(const std::string& url) {
-    EXPECT_EQ(natsConnection_ConnectTo(&connection, url.c_str()), NATS_OK);
-    EXPECT_EQ(natsConnection_JetStream(&js, connection, nullptr), NATS_OK);
-  }
-  ~TestClient() {
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(connection);
-  }
-  std::uint64_t stored_messages() const {
-    jsStreamInfo* info = nullptr;
-    EXPECT_EQ(js_GetStreamInfo(&info, js, kDupStream.c_str(), nullptr, nullptr), NATS_OK);
-    const std::uint64_t messages = info != nullptr ? info->State.Msgs : 0;
-    jsStreamInfo_Destroy(info);
-    return messages;
-  }
-};
-
-void create_stream(const TestClient& client) {
+void create_stream(const test::JetStreamClient& client) {
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
   config.Name = kDupStream.c_str();
@@ -66,7 +46,7 @@ void create_stream(const TestClient& client) {
 }
 
 // Stores messages 0..count-1 of `queue` as `shmq-bridge out` would.
-void store_as_the_bridge_would(const TestClient& client, const test::TempQueue& queue, std::uint64_t count) {
+void store_as_the_bridge_would(const test::JetStreamClient& client, const test::TempQueue& queue, std::uint64_t count) {
   const std::string instance = shmq_bridge::queue_instance_id(queue.path());
   shmq_sample::PayloadTemplate payloads(64);
   for (std::uint64_t seq = 0; seq < count; ++seq) {
@@ -93,7 +73,7 @@ TEST(BridgeDuplicateWindow, OutResumesAfterTheLastStoredMessageOnceTheWindowHasP
   ChildProcess producer(test::producer_argv(a.str(), kDupCount, "64"));
   ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
 
-  TestClient client(server.url());
+  test::JetStreamClient client(server.url());
   ASSERT_NO_FATAL_FAILURE(create_stream(client));
   ASSERT_NO_FATAL_FAILURE(store_as_the_bridge_would(client, a, kStoredByPredecessor));
   std::this_thread::sleep_for(3 * kDuplicateWindow);  // the scenario: JetStream forgets the ids
@@ -104,7 +84,7 @@ TEST(BridgeDuplicateWindow, OutResumesAfterTheLastStoredMessageOnceTheWindowHasP
   EXPECT_NE(out.err().find("holds this queue's messages up to sequence " + std::to_string(kStoredByPredecessor - 1)),
             std::string::npos)
       << out.describe();
-  EXPECT_EQ(client.stored_messages(), kDupCount) << "a message was stored twice (or lost)";
+  EXPECT_EQ(client.stored_messages(kDupStream), kDupCount) << "a message was stored twice (or lost)";
 
   create_queue(b.path(), {.capacity = 1 << 20});
   ChildProcess consumer(test::verifying_consumer_argv(b.str(), kDupCount));
