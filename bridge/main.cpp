@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   const auto log = shmq_sample::setup_logging("shmq-bridge", shmq_sample::verbosity(common.quiet, common.verbose));
   spdlog::set_default_logger(log);
   shmq_sample::install_stop_handlers();
-  return shmq_sample::run_reporting_errors(*log, in.create, [&] {
+  const int status = shmq_sample::run_reporting_errors(*log, in.create, [&] {
     nats.token = read_token(common.token_file);
     if (out_cmd->parsed()) {
       out.stream.duplicate_window = std::chrono::milliseconds(duplicate_window_ms);
@@ -157,4 +157,6 @@ int main(int argc, char** argv) {
     in.stat_interval = std::chrono::seconds(common.stat_seconds);
     return run_in(in, nats);
   });
+  nats_Close();  // libnats's threads and global state (else LeakSanitizer reports them)
+  return status;
 }

@@ -207,5 +207,6 @@ int main(int argc, char** argv) {
   latency(s, js);
   jsCtx_Destroy(js);
   natsConnection_Destroy(connection);
+  nats_Close();
   return 0;
 }

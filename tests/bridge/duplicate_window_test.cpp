@@ -93,5 +93,7 @@ TEST(BridgeDuplicateWindow, OutResumesAfterTheLastStoredMessageOnceTheWindowHasP
   test::expect_exactly_once_in_order(consumer, kDupCount);
 }
 
+const auto* const libnats_environment = ::testing::AddGlobalTestEnvironment(new test::LibnatsEnvironment);
+
 }  // namespace
 }  // namespace shmq

@@ -34,4 +34,10 @@ struct JetStreamClient {
   }
 };
 
+// Closes libnats once the tests are done (its threads and global state; LeakSanitizer checks).
+class LibnatsEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override { nats_Close(); }
+};
+
 }  // namespace shmq::test
