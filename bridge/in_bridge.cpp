@@ -196,7 +196,8 @@ class InBridge {
         ensure_stream(js, {.name = options_.stream, .subject = {}, .create = false, .duplicate_window = {}});
     if (stream == StreamCheck::missing) return NATS_NOT_FOUND;
     if (stream != StreamCheck::ready) return NATS_TIMEOUT;
-    const std::string subject = options_.subject.empty() ? stream_subject(js) : options_.subject;
+    const std::optional<std::string> subject = options_.subject.empty() ? stream_subject(js) : options_.subject;
+    if (!subject) return NATS_TIMEOUT;
     std::uint64_t start = 1;
     jsConsumerInfo* info = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
@@ -217,7 +218,7 @@ class InBridge {
     config.DeliverPolicy = js_DeliverByStartSequence;
     config.OptStartSeq = start;
     config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
-    config.FilterSubject = subject.c_str();
+    config.FilterSubject = subject->c_str();
     status = js_AddConsumer(&info, js, options_.stream.c_str(), &config, nullptr, &js_error);
     if (status != NATS_OK) return status;
     jsConsumerInfo_Destroy(info);
@@ -226,19 +227,23 @@ class InBridge {
     bind.Stream = options_.stream.c_str();
     bind.Consumer = options_.consumer.c_str();
     natsSubscription* raw = nullptr;
-    status = js_PullSubscribe(&raw, js, subject.c_str(), options_.consumer.c_str(), nullptr, &bind, &js_error);
+    status = js_PullSubscribe(&raw, js, subject->c_str(), options_.consumer.c_str(), nullptr, &bind, &js_error);
     if (status != NATS_OK) return status;
     subscription_.reset(raw);
     spdlog::info("in: consumer {} reads stream {} ({}) from stream sequence {}", options_.consumer, options_.stream,
-                 subject, start);
+                 *subject, start);
     return NATS_OK;
   }
 
-  std::string stream_subject(jsCtx* js) const {
+  // The stream's only subject; nullopt when the server did not answer.
+  std::optional<std::string> stream_subject(jsCtx* js) const {
     jsStreamInfo* info = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     const natsStatus status = js_GetStreamInfo(&info, js, options_.stream.c_str(), nullptr, &js_error);
-    if (status != NATS_OK) throw FatalError("stream " + options_.stream + ": " + describe_nats_error(status, js_error));
+    if (status != NATS_OK) {
+      if (is_transient(status)) return std::nullopt;
+      throw FatalError("stream " + options_.stream + ": " + describe_nats_error(status, js_error));
+    }
     std::string subject = info->Config->SubjectsLen == 1 ? info->Config->Subjects[0] : "";
     jsStreamInfo_Destroy(info);
     if (subject.empty()) {
