@@ -149,12 +149,13 @@ class OutBridge {
       if (stream == StreamCheck::ready) {
         const std::optional<LastStored> last =
             last_stored(session_->jetstream(), options_.stream.name, options_.stream.subject, instance_);
-        if (last) {
-          if (last->sequence && (!stored_through_ || *last->sequence > *stored_through_)) {
+        const std::optional<std::optional<std::uint64_t>> held = last ? held_through(*last) : std::nullopt;
+        if (held) {
+          if (*held && (!stored_through_ || **held > *stored_through_)) {
             spdlog::info("out: stream {} holds this queue's messages up to sequence {}: not sent again",
-                         options_.stream.name, *last->sequence);
+                         options_.stream.name, **held);
           }
-          stored_through_ = last->sequence;
+          stored_through_ = *held;
           return true;
         }
       }
@@ -163,6 +164,26 @@ class OutBridge {
       sleep_unless_stopped(backoff.next());
     }
     return false;
+  }
+
+  // How far JetStream holds this queue's unreleased messages: through the last stored one when
+  // the stream holds them one after the other from the first unreleased; else (a message missing
+  // in between, or another writer's messages interleaved) nothing is assumed held and everything
+  // unreleased is sent again (the duplicate window drops what it can; a duplicate beats a loss).
+  // nullopt when the server did not answer.
+  std::optional<std::optional<std::uint64_t>> held_through(const LastStored& last) {
+    if (!last.sequence || *last.sequence < released_) return std::optional<std::uint64_t>{};
+    const std::optional<bool> contiguous =
+        holds_contiguously(session_->jetstream(), options_.stream.name, last, released_, instance_);
+    if (!contiguous) return std::nullopt;
+    if (!*contiguous) {
+      spdlog::warn(
+          "out: stream {} ends at sequence {} of this queue but does not hold {}..{} one after the other: "
+          "sending them again",
+          options_.stream.name, *last.sequence, released_, *last.sequence);
+      return std::optional<std::uint64_t>{};
+    }
+    return last.sequence;
   }
 
   void drop_session() {

@@ -57,9 +57,31 @@ std::optional<LastStored> last_stored(jsCtx* js, const std::string& stream, cons
   if (natsMsgHeader_Get(message, kInstanceHeader, &from) == NATS_OK && instance == from &&
       natsMsgHeader_Get(message, kSequenceHeader, &sequence) == NATS_OK) {
     found.sequence = parse_sequence(sequence);
+    found.stream_sequence = natsMsg_GetSequence(message);
   }
   natsMsg_Destroy(message);
   return found;
+}
+
+std::optional<bool> holds_contiguously(jsCtx* js, const std::string& stream, const LastStored& last,
+                                       std::uint64_t first, const std::string& instance) {
+  const std::uint64_t span = *last.sequence - first;
+  if (span >= last.stream_sequence) return false;
+  natsMsg* message = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_GetMsg(&message, js, stream.c_str(), last.stream_sequence - span, nullptr, &js_error);
+  if (status == NATS_NOT_FOUND) return false;
+  if (status != NATS_OK) {
+    if (is_transient(status)) return std::nullopt;
+    throw FatalError("reading stream " + stream + ": " + describe_nats_error(status, js_error));
+  }
+  const char* from = nullptr;
+  const char* sequence = nullptr;
+  const bool contiguous = natsMsgHeader_Get(message, kInstanceHeader, &from) == NATS_OK && instance == from &&
+                          natsMsgHeader_Get(message, kSequenceHeader, &sequence) == NATS_OK &&
+                          parse_sequence(sequence) == first;
+  natsMsg_Destroy(message);
+  return contiguous;
 }
 
 }  // namespace shmq_bridge

@@ -29,10 +29,17 @@ struct LastStored {
   // Its Shmq-Sequence when it came from the queue asked about (Shmq-Instance); nullopt when the
   // subject holds no message or its last one came from elsewhere.
   std::optional<std::uint64_t> sequence;
+  std::uint64_t stream_sequence = 0;  // where the stream stored it
 };
 // nullopt when the server did not answer (try again on a new session); throws FatalError on any
 // other failure.
 std::optional<LastStored> last_stored(jsCtx* js, const std::string& stream, const std::string& subject,
                                       const std::string& instance);
+
+// Whether the stream holds the source messages first..last->sequence one after the other, ending
+// at `last` (the message `first` positions before it carries Shmq-Sequence `first` from `instance`).
+// nullopt when the server did not answer.
+std::optional<bool> holds_contiguously(jsCtx* js, const std::string& stream, const LastStored& last,
+                                       std::uint64_t first, const std::string& instance);
 
 }  // namespace shmq_bridge
