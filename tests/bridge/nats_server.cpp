@@ -30,8 +30,12 @@ NatsServer::NatsServer(std::vector<std::string> extra) : extra_(std::move(extra)
   char dir[] = "/tmp/shmq-nats-XXXXXX";
   if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
   store_ = dir;
-  port_ = free_port();
-  start();
+  // The port was free when chosen; another process may take it before the server binds it.
+  for (int attempt = 0; attempt < 5 && !process_; ++attempt) {
+    port_ = free_port();
+    if (!launch()) process_.reset();
+  }
+  if (!process_) ADD_FAILURE() << "nats-server did not start on a free port";
 }
 
 NatsServer::~NatsServer() {
@@ -41,13 +45,17 @@ NatsServer::~NatsServer() {
 }
 
 void NatsServer::start() {
+  if (!launch()) ADD_FAILURE() << "nats-server did not start" << process_->describe();
+}
+
+bool NatsServer::launch() {
   std::vector<std::string> argv = {SHMQ_NATS_SERVER_PATH, "-js", "-a",           "127.0.0.1", "-p",
                                    std::to_string(port_), "-sd", store_.string()};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<ChildProcess>(argv);
   const bool ready =
       eventually([&] { return process_->err().find("Server is ready") != std::string::npos || !process_->running(); });
-  ASSERT_TRUE(ready && process_->running()) << "nats-server did not start" << process_->describe();
+  return ready && process_->running();
 }
 
 void NatsServer::stop() {

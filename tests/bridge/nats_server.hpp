@@ -32,6 +32,8 @@ class NatsServer {
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 
  private:
+  bool launch();  // starts it on port_; false when it did not become ready
+
   std::vector<std::string> extra_;
   std::filesystem::path store_;
   int port_ = 0;
