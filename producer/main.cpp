@@ -140,10 +140,10 @@ class Run {
 
   // After a wait that succeeded: a consumer that leaves from now on is a new departure.
   void room_found(shmq::Producer& producer) {
-    if (!waiting_for_consumer_) [[likely]]
-      return;
-    waiting_for_consumer_ = false;
-    producer.set_wait_options(wait_);
+    if (waiting_for_consumer_) {
+      waiting_for_consumer_ = false;
+      producer.set_wait_options(wait_);
+    }
   }
 
   int send_generated(shmq::Producer& producer) {
@@ -156,8 +156,8 @@ class Run {
     if (producer.next_sequence() > 0) {
       log_.info("continuing at sequence {} (the queue's next)", producer.next_sequence());
     }
-    // A payload is built in a local template and copied by try_send: cheaper than a zero-copy
-    // reservation for messages this small, and the bytes the checksum covers stay in cache.
+    // Each payload is the template with its two numbers patched in, copied into the ring by
+    // try_send; the bytes the checksum covers never leave this process's cache.
     PayloadTemplate payloads(static_cast<std::size_t>(options_.size));
     std::uint64_t next = producer.next_sequence();
     std::uint64_t batches = 0;

@@ -38,7 +38,7 @@ class NotAQueue(Error):
 class Incompatible(Error):
     """A shmq queue of another format version or layout."""
 
-class Damaged(Error):
+class DamagedFile(Error):
     """A shmq queue whose header or positions are impossible."""
 
 class ForeignOwner(Error):
@@ -47,7 +47,7 @@ class ForeignOwner(Error):
 class RoleTaken(Error):
     """Another process is attached as the producer (or the consumer)."""
 
-class Corrupt(Error):
+class PeerBrokeProtocol(Error):
     """A record or position written by the peer broke the protocol (sticky)."""
 
 class UsageError(Error):

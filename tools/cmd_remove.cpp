@@ -28,7 +28,7 @@ int remove(const RemoveOptions& o) {
       log().error("{}: not removed: {}; stop it first, or use --force", o.queue.path, e.cause());
       return kExitDamaged;
     }
-    if (e.code() == ErrorCode::damaged || e.code() == ErrorCode::incompatible) {
+    if (e.code() == ErrorCode::damaged_file || e.code() == ErrorCode::incompatible) {
       log().error("{}: not removed: damaged or incompatible queue file ({}); use --force to remove it anyway",
                   o.queue.path, e.cause());
       return kExitDamaged;

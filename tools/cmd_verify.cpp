@@ -74,9 +74,9 @@ int verify(const QueueArgs& args) {
     opened.emplace(open_read_only(args.path, args.any_owner));
   } catch (const Error& e) {
     // The library validated the identity block (and the file size against it) before mapping.
-    if (e.code() == ErrorCode::damaged) {
+    if (e.code() == ErrorCode::damaged_file) {
       const std::string cause = cause_of(e);
-      const bool size = cause.rfind("file is ", 0) == 0;  // the size disagrees with the capacity in the header
+      const bool size = e.fault() == Fault::size;  // the size disagrees with the capacity in the header
       return damaged(args.path,
                      size ? "file size: " + cause
                           : fmt::format("header (file offsets 0-{}): {}", sizeof(layout::Identity) - 1, cause));

@@ -30,7 +30,8 @@ spdlog::logger& log() { return *tool_logger(); }
 int report(const std::exception& e) {
   log().error("{}", e.what());
   if (const auto* error = dynamic_cast<const shmq::Error*>(&e)) {
-    if (error->code() == ErrorCode::damaged || error->code() == ErrorCode::corrupt) return kExitDamaged;
+    if (error->code() == ErrorCode::damaged_file || error->code() == ErrorCode::peer_broke_protocol)
+      return kExitDamaged;
   }
   return kExitFailed;
 }

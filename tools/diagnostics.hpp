@@ -23,7 +23,7 @@ void setup_logging(bool verbose);
 spdlog::logger& log();
 
 // Logs `e` as an error and returns the exit code for it: kExitFailed for anything but a damaged
-// queue (shmq::ErrorCode::damaged or corrupt), which is kExitDamaged.
+// queue (shmq::ErrorCode::damaged_file or peer_broke_protocol), which is kExitDamaged.
 int report(const std::exception& e);
 
 // The cause of a shmq::Error with its errno text: its message without the "path: " and the " [code]".

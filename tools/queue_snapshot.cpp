@@ -67,10 +67,12 @@ detail::QueueFile open_read_only(const std::filesystem::path& path, bool any_own
   try {
     return detail::QueueFile::open(path, detail::Access::read_only, options);
   } catch (const Error& e) {
-    if (e.code() != ErrorCode::foreign_owner) throw;
-    std::string cause = cause_of(e);  // the library names its option; the tool user needs the flag
-    cause = cause.substr(0, cause.find("; set OpenOptions")) + "; use --any-owner to inspect it";
-    throw Error(ErrorCode::foreign_owner, path, cause);
+    if (e.fault() != Fault::owner) throw;
+    // The library names its option; the tool's user needs the flag.
+    throw Error(ErrorCode::foreign_owner, path,
+                "owned by uid " + std::to_string(e.found()) + ", not by you (uid " + std::to_string(e.expected()) +
+                    "); use --any-owner to inspect it",
+                0, Fault::owner, e.found(), e.expected());
   }
 }
 

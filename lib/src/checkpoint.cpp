@@ -158,7 +158,7 @@ Error Checkpointer::failure() const {
 
 void Checkpointer::fail(const std::string& what, int err) {
   if (!error_) {
-    error_ = Error(err == 0 ? ErrorCode::corrupt : ErrorCode::io, path_,
+    error_ = Error(err == 0 ? ErrorCode::peer_broke_protocol : ErrorCode::io, path_,
                    what + "; nothing more is acknowledged as durable", err);
     // Often in the checkpoint thread: the next producer call throws it, the log says it now.
     logger()->error("{}", error_->what());

@@ -55,7 +55,7 @@ struct ConsumerImpl {
       }
     } catch (const Error& e) {
       Error error = with_path(e, file.path());
-      if (error.code() == ErrorCode::corrupt && !broken) broken = error;
+      if (error.code() == ErrorCode::peer_broke_protocol && !broken) broken = error;
       throw error;
     }
   }
@@ -103,18 +103,6 @@ Result<Message> Consumer::receive_for(std::chrono::nanoseconds timeout) {
 }
 
 void Consumer::release() noexcept { impl_->release_and_wake(); }
-
-std::size_t Consumer::poll(const std::function<void(const Message&)>& on_message, std::size_t max) {
-  std::size_t delivered = 0;
-  while (delivered < max) {
-    Result<Message> m = impl_->receive_until(0);
-    if (!m) break;
-    on_message(*m);
-    ++delivered;
-  }
-  if (delivered > 0) impl_->release_and_wake();
-  return delivered;
-}
 
 std::uint64_t Consumer::next_sequence() const noexcept { return impl_->reader.next_sequence(); }
 std::uint64_t Consumer::capacity() const noexcept { return impl_->file.identity().capacity; }

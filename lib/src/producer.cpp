@@ -64,7 +64,7 @@ struct ProducerImpl {
       return f();
     } catch (const Error& e) {
       Error error = detail::with_path(e, file.path());
-      if (error.code() == ErrorCode::corrupt && !broken) broken = error;
+      if (error.code() == ErrorCode::peer_broke_protocol && !broken) broken = error;
       throw error;
     }
   }
@@ -189,17 +189,17 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
   const detail::RingView view = impl->file.ring_view();
   const detail::LivePositions live = detail::read_live_positions(view, path);
   const detail::Scan walk = detail::scan_records(view, live.read, live.write, live.read_sequence);
-  if (!walk.stopped.empty()) throw Error(ErrorCode::corrupt, path, walk.stopped);
+  if (!walk.stopped.empty()) throw Error(ErrorCode::damaged_file, path, "live record: " + walk.stopped);
   const std::uint64_t waiting = walk.messages;
   const layout::Identity& id = impl->file.identity();
   if ((id.flags & layout::kFlagDurable) != 0) {
     const std::optional<layout::Checkpoint> last = detail::newest_checkpoint(impl->file.header(), id);
-    if (!last) throw Error(ErrorCode::damaged, path, "durable queue without a valid checkpoint");
+    if (!last) throw Error(ErrorCode::damaged_file, path, "durable queue without a valid checkpoint");
     // Untrusted: the published end must lie within one ring of the checkpoint's read position,
     // at or after the checkpoint's write position.
     if (live.write - last->read_position > view.capacity ||
         last->write_position - last->read_position > live.write - last->read_position) {
-      throw Error(ErrorCode::damaged, path,
+      throw Error(ErrorCode::damaged_file, path,
                   "write position " + std::to_string(live.write) + " does not follow checkpoint " +
                       std::to_string(last->counter) + " (read " + std::to_string(last->read_position) + ", write " +
                       std::to_string(last->write_position) + ")");

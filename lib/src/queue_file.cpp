@@ -81,48 +81,64 @@ namespace {
   throw Error(code, path, cause, err);
 }
 
+[[noreturn]] void fail_check(ErrorCode code, const std::filesystem::path& path, const std::string& cause, Fault fault,
+                             std::uint64_t found = 0, std::uint64_t expected = 0) {
+  throw Error(code, path, cause, 0, fault, found, expected);
+}
+
 std::string str(std::uint64_t v) { return std::to_string(v); }
 
 }  // namespace
 
 void validate_identity(const layout::Identity& id, std::uint64_t file_size, const std::filesystem::path& path) {
   if (id.magic != layout::kMagic) {
-    fail_open(ErrorCode::not_a_queue, path,
-              id.magic == 0 ? "not a shmq queue file (no magic: empty, or never completed)"
-                            : "not a shmq queue file (bad magic)");
+    fail_check(ErrorCode::not_a_queue, path,
+               id.magic == 0 ? "not a shmq queue file (no magic: empty, or never completed)"
+                             : "not a shmq queue file (bad magic)",
+               Fault::magic, id.magic, layout::kMagic);
   }
   if (id.format_version != layout::kFormatVersion) {
-    fail_open(
+    fail_check(
         ErrorCode::incompatible, path,
-        "queue format version " + str(id.format_version) + ", this build reads version " + str(layout::kFormatVersion));
+        "queue format version " + str(id.format_version) + ", this build reads version " + str(layout::kFormatVersion),
+        Fault::version, id.format_version, layout::kFormatVersion);
   }
   if (id.layout_id != layout::kLayoutId) {
-    fail_open(ErrorCode::incompatible, path,
-              "queue written by a build with another shared layout (layout id " + str(id.layout_id) + ", this build " +
-                  str(layout::kLayoutId) + ")");
+    fail_check(ErrorCode::incompatible, path,
+               "queue written by a build with another shared layout (layout id " + str(id.layout_id) + ", this build " +
+                   str(layout::kLayoutId) + ")",
+               Fault::layout, id.layout_id, layout::kLayoutId);
   }
   if ((id.flags & ~layout::kKnownFlags) != 0) {
-    fail_open(ErrorCode::incompatible, path, "queue uses flags this build does not know (" + str(id.flags) + ")");
+    fail_check(ErrorCode::incompatible, path, "queue uses flags this build does not know (" + str(id.flags) + ")",
+               Fault::flags, id.flags, layout::kKnownFlags);
   }
   if (id.header_size != layout::kHeaderSize) {
-    fail_open(ErrorCode::damaged, path, "header size " + str(id.header_size) + " is not " + str(layout::kHeaderSize));
+    fail_check(ErrorCode::damaged_file, path,
+               "header size " + str(id.header_size) + " is not " + str(layout::kHeaderSize), Fault::header_size,
+               id.header_size, layout::kHeaderSize);
   }
   if (!std::has_single_bit(id.capacity) || id.capacity < layout::kMinCapacity || id.capacity > layout::kMaxCapacity) {
-    fail_open(ErrorCode::damaged, path,
-              "capacity " + str(id.capacity) + " is not a power of two from " + str(layout::kMinCapacity) + " to " +
-                  str(layout::kMaxCapacity));
+    fail_check(ErrorCode::damaged_file, path,
+               "capacity " + str(id.capacity) + " is not a power of two from " + str(layout::kMinCapacity) + " to " +
+                   str(layout::kMaxCapacity),
+               Fault::capacity, id.capacity);
   }
   if (id.initial_position % layout::kRecordAlign != 0) {
-    fail_open(ErrorCode::damaged, path, "initial position " + str(id.initial_position) + " is not 8-byte aligned");
+    fail_check(ErrorCode::damaged_file, path, "initial position " + str(id.initial_position) + " is not 8-byte aligned",
+               Fault::alignment, id.initial_position);
   }
-  if (bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8) != id.checksum) {
-    fail_open(ErrorCode::damaged, path, "header checksum mismatch");
+  const std::uint64_t checksum = bytes_checksum(&id.format_version, offsetof(layout::Identity, checksum) - 8);
+  if (checksum != id.checksum) {
+    fail_check(ErrorCode::damaged_file, path, "header checksum mismatch", Fault::header_checksum, id.checksum,
+               checksum);
   }
   const std::uint64_t expected = layout::kHeaderSize + id.capacity;
   if (file_size != expected) {
-    fail_open(ErrorCode::damaged, path,
-              "file is " + str(file_size) + " bytes, a queue of capacity " + str(id.capacity) + " is " + str(expected) +
-                  (file_size < expected ? " (truncated)" : ""));
+    fail_check(ErrorCode::damaged_file, path,
+               "file is " + str(file_size) + " bytes, a queue of capacity " + str(id.capacity) + " is " +
+                   str(expected) + (file_size < expected ? " (truncated)" : ""),
+               Fault::size, file_size, expected);
   }
 }
 
@@ -137,16 +153,19 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   q.fd_ = access == Access::read_write ? FileDescriptor::open_dropped_in_forked_children(path, flags)
                                        : FileDescriptor(::open(path.c_str(), flags));
   if (q.fd_.get() < 0) {
-    if (errno == ELOOP) fail_open(ErrorCode::not_a_queue, path, "is a symbolic link (shmq never follows one)");
+    if (errno == ELOOP) {
+      fail_check(ErrorCode::not_a_queue, path, "is a symbolic link (shmq never follows one)", Fault::file_type);
+    }
     fail_open(ErrorCode::io, path, "cannot open queue file", errno);
   }
   struct stat st {};
   if (::fstat(q.fd_.get(), &st) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
-  if (!S_ISREG(st.st_mode)) fail_open(ErrorCode::not_a_queue, path, "not a regular file");
+  if (!S_ISREG(st.st_mode)) fail_check(ErrorCode::not_a_queue, path, "not a regular file", Fault::file_type);
   if (st.st_uid != ::geteuid() && !options.allow_other_owner) {
-    fail_open(ErrorCode::foreign_owner, path,
-              "owned by uid " + str(st.st_uid) + ", not by this process (uid " + str(::geteuid()) +
-                  "); set OpenOptions::allow_other_owner to accept it");
+    fail_check(ErrorCode::foreign_owner, path,
+               "owned by uid " + str(st.st_uid) + ", not by this process (uid " + str(::geteuid()) +
+                   "); set OpenOptions::allow_other_owner to accept it",
+               Fault::owner, st.st_uid, ::geteuid());
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < sizeof(layout::Identity)) {
@@ -162,9 +181,14 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   }
   validate_identity(q.identity_, file_size, path);
 
-  // Map through Boost.Interprocess. It opens a name again: /proc/self/fd/N names the file we
-  // checked (a file swapped in at `path` meanwhile, a FIFO say, cannot be opened instead); without
-  // /proc it is the path, and the device and inode check below catches a swap.
+  // Map through Boost.Interprocess, from a second open file description, never from the one that
+  // carries the role locks: a mapping holds a reference to the open file description it was made
+  // from, so an OFD lock would outlive the descriptor's close for as long as the mapping lives (in
+  // a fork()ed child too), and a peer would never see us detach or die. (mapped_region could map
+  // the checked descriptor itself through a "memory mappable" of our own; that is why it does not.)
+  // /proc/self/fd/N names the file we checked (a file swapped in at `path` meanwhile, a FIFO say,
+  // cannot be opened instead); without /proc it is the path, and the device and inode check below
+  // catches a swap.
   const bip::mode_t mode = access == Access::read_write ? bip::read_write : bip::read_only;
   const std::string own_name = "/proc/self/fd/" + std::to_string(q.fd_.get());
   const std::string reopen = ::access(own_name.c_str(), F_OK) == 0 ? own_name : path.string();
@@ -185,13 +209,13 @@ QueueFile QueueFile::open(const std::filesystem::path& path, Access access, cons
   struct stat after {};
   if (::fstat(q.fd_.get(), &after) != 0) fail_open(ErrorCode::io, path, "cannot stat queue file", errno);
   if (static_cast<std::uint64_t>(after.st_size) != file_size) {
-    fail_open(ErrorCode::damaged, path,
+    fail_open(ErrorCode::damaged_file, path,
               "file size changed from " + str(file_size) + " to " + str(static_cast<std::uint64_t>(after.st_size)) +
                   " bytes while it was being opened (truncated by another process?)");
   }
   // The mapping must show the identity we validated (the file may have been rewritten meanwhile).
   if (std::memcmp(q.region_->get_address(), &q.identity_, sizeof(layout::Identity)) != 0) {
-    fail_open(ErrorCode::damaged, path, "header changed while the file was being opened");
+    fail_open(ErrorCode::damaged_file, path, "header changed while the file was being opened");
   }
   if (access == Access::read_write) prefault_if_in_memory(q, path);
   return q;
@@ -216,14 +240,14 @@ LivePositions read_live_positions(const RingView& view, const std::filesystem::p
   p.write = h.producer.position.load(std::memory_order_acquire);
   if (p.write % layout::kRecordAlign != 0 || p.read % layout::kRecordAlign != 0 || p.write - p.read > view.capacity) {
     fail_open(
-        ErrorCode::damaged, path,
+        ErrorCode::damaged_file, path,
         "impossible positions: read " + str(p.read) + ", write " + str(p.write) + ", capacity " + str(view.capacity));
   }
   std::uint64_t at = p.read;
   const std::uint64_t tail = view.capacity - (at & (view.capacity - 1));
   if (tail < sizeof(layout::RecordHeader) && at != p.write) {
     if (p.write - at < tail)
-      fail_open(ErrorCode::damaged, path, "write position " + str(p.write) + " inside implicit padding");
+      fail_open(ErrorCode::damaged_file, path, "write position " + str(p.write) + " inside implicit padding");
     at += tail;
   }
   if (at == p.write) {

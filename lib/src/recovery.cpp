@@ -18,7 +18,7 @@ namespace shmq::detail {
 namespace {
 
 [[noreturn]] void refuse(const std::filesystem::path& path, const std::string& why) {
-  throw Error(ErrorCode::damaged, path, why + " (the file was left untouched)");
+  throw Error(ErrorCode::damaged_file, path, why + " (the file was left untouched)");
 }
 
 void adopt_boot(layout::Header& h, const std::filesystem::path& path) {
@@ -191,7 +191,7 @@ RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions
   const std::uint64_t read =
       checkpoint ? checkpoint->read_position : h.consumer.position.load(std::memory_order_relaxed);
   if (read % layout::kRecordAlign != 0) {
-    throw Error(ErrorCode::damaged, path,
+    throw Error(ErrorCode::damaged_file, path,
                 "cannot repair: the read position " + std::to_string(read) + " is not aligned");
   }
   const std::uint64_t fallback =

@@ -10,7 +10,7 @@ namespace shmq::detail {
 // or just adopt it (non-durable queue: nothing to recover from). Serialised between processes by
 // the recovery lock. Never while another process holds a role: a held role lock proves the page
 // cache is live (the machine did not lose it), so the file is taken as found. Throws
-// Error(damaged), leaving the file untouched, when it cannot be trusted.
+// Error(damaged_file), leaving the file untouched, when it cannot be trusted.
 RecoveryReport recover_if_needed(QueueFile& file);
 
 // True when the file was last used in this boot (no recovery needed). Throws Error(io) naming

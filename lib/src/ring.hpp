@@ -25,7 +25,9 @@ struct RingView {
 
 // The ring works on memory, not files: its errors carry no path. The handle that owns the file
 // adds it (with_path) before the error leaves the library.
-[[noreturn]] inline void throw_corrupt(const std::string& what) { throw Error(ErrorCode::corrupt, {}, what); }
+[[noreturn]] inline void throw_corrupt(const std::string& what) {
+  throw Error(ErrorCode::peer_broke_protocol, {}, what);
+}
 
 inline Error with_path(const Error& e, const std::filesystem::path& path) {
   return e.path().empty() ? Error(e.code(), path, e.cause(), e.sys_errno()) : e;

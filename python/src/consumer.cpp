@@ -42,7 +42,7 @@ void register_consumer(py::module_& module) {
 
 follow: keep waiting when the producer is gone, for the next one (like `tail -f`); receive()
 never raises PeerGone and iteration never ends. allow_other_owner: accept a file owned by another
-user. Raises RoleTaken when another process is the consumer, NotAQueue, Incompatible, Damaged,
+user. Raises RoleTaken when another process is the consumer, NotAQueue, Incompatible, DamagedFile,
 ForeignOwner or IoError when the file cannot be used (it is left unchanged).)")
       .def("try_receive", &ConsumerHandle::try_receive,
            "The next message if one is available now, else None. Does not wait.")

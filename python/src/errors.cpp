@@ -25,10 +25,10 @@ constexpr std::array<ErrorClass, 10> kErrorClasses{{
     {shmq::ErrorCode::already_exists, "AlreadyExists", "create: something already exists at the path."},
     {shmq::ErrorCode::not_a_queue, "NotAQueue", "The file is not a shmq queue, or not one this build can read."},
     {shmq::ErrorCode::incompatible, "Incompatible", "A shmq queue of another format version or layout."},
-    {shmq::ErrorCode::damaged, "Damaged", "A shmq queue whose header or positions are impossible."},
+    {shmq::ErrorCode::damaged_file, "DamagedFile", "Found broken when opened: impossible header, positions, checkpoints or records."},
     {shmq::ErrorCode::foreign_owner, "ForeignOwner", "The file belongs to another user (see allow_other_owner)."},
     {shmq::ErrorCode::role_taken, "RoleTaken", "Another process is attached as the producer (or the consumer)."},
-    {shmq::ErrorCode::corrupt, "Corrupt", "A record or position written by the peer broke the protocol (sticky)."},
+    {shmq::ErrorCode::peer_broke_protocol, "PeerBrokeProtocol", "A record or position written by the peer broke the protocol (sticky)."},
     {shmq::ErrorCode::usage, "UsageError",
      "The API was used out of order: a closed handle, two reservations at once, a second thread, ..."},
 }};

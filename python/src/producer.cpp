@@ -206,7 +206,7 @@ producer takes checkpoints (0: off). Raises AlreadyExists, InvalidArgument or Io
                   R"(Attaches to an existing queue as its producer; the sequence numbers continue.
 
 Raises RoleTaken when another process is the producer (its pid is in the message), NotAQueue,
-Incompatible, Damaged, ForeignOwner or IoError when the file cannot be used (it is left unchanged).)")
+Incompatible, DamagedFile, ForeignOwner or IoError when the file cannot be used (it is left unchanged).)")
       .def("try_send", &ProducerHandle::try_send, "data"_a, py::kw_only(), "publish"_a = true,
            R"(Copies `data` (any bytes-like object) into the ring if there is room now.
 

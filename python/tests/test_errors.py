@@ -15,8 +15,8 @@ RING_OFFSET = 16384  # docs/FORMAT.md: the data ring follows a 16 KiB header
 
 
 def test_every_error_class_derives_from_error():
-    names = ["InvalidArgument", "IoError", "AlreadyExists", "NotAQueue", "Incompatible", "Damaged",
-             "ForeignOwner", "RoleTaken", "Corrupt", "UsageError", "PeerGone"]
+    names = ["InvalidArgument", "IoError", "AlreadyExists", "NotAQueue", "Incompatible", "DamagedFile",
+             "ForeignOwner", "RoleTaken", "PeerBrokeProtocol", "UsageError", "PeerGone"]
     for name in names:
         assert issubclass(getattr(shmq, name), shmq.Error), name
     assert issubclass(shmq.Error, Exception)
@@ -84,8 +84,8 @@ def test_a_hostile_record_length_is_corrupt_and_sticky(queue_path):
         producer.send(b"12345678")
         with open(queue_path, "r+b") as file, mmap.mmap(file.fileno(), 0) as mapping:
             mapping[RING_OFFSET : RING_OFFSET + 4] = struct.pack("<I", 0x7FFFFF00)  # longer than the ring
-        with pytest.raises(shmq.Corrupt) as raised:
+        with pytest.raises(shmq.PeerBrokeProtocol) as raised:
             consumer.receive(timeout=10)
-        assert raised.value.code == "corrupt" and str(queue_path) in str(raised.value)
-        with pytest.raises(shmq.Corrupt):
+        assert raised.value.code == "peer_broke_protocol" and str(queue_path) in str(raised.value)
+        with pytest.raises(shmq.PeerBrokeProtocol):
             consumer.try_receive()

@@ -18,6 +18,7 @@
 
 #include "layout.hpp"
 #include "shmq/shmq.hpp"
+#include "support/disk_image.hpp"
 #include "support/temp_queue.hpp"
 #include "system.hpp"
 
@@ -72,35 +73,21 @@ class SimulatedDisk : public detail::System {
   void pass_through() { after_cut_passthrough_ = true; }
 
  private:
-  // The pages of the queue file that [address, address + length) maps, from /proc/self/maps
-  // (re-read only when an address falls outside every mapping seen so far).
+  // The pages of the queue file that [address, address + length) maps (the mappings seen so far
+  // are kept: /proc/self/maps is read only for an address outside all of them).
   std::pair<std::size_t, std::size_t> pages_of(void* address, std::size_t length) {
-    const auto a = reinterpret_cast<std::uintptr_t>(address);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      for (const Mapping& m : mappings_) {
-        if (a >= m.start && a < m.end) return {(a - m.start + m.offset) / kPage, (length + kPage - 1) / kPage};
-      }
-      mappings_.clear();
-      std::ifstream maps("/proc/self/maps");
-      std::string line;
-      while (std::getline(maps, line)) {
-        std::istringstream in(line);
-        std::string range, perms, offset, dev, inode, path;
-        in >> range >> perms >> offset >> dev >> inode >> path;
-        if (path != file_.string()) continue;
-        mappings_.push_back({std::stoull(range.substr(0, range.find('-')), nullptr, 16),
-                             std::stoull(range.substr(range.find('-') + 1), nullptr, 16),
-                             std::stoull(offset, nullptr, 16)});
-      }
+    const std::size_t count = (length + kPage - 1) / kPage;
+    for (const test::FileMapping& m : mappings_) {
+      if (m.holds(address)) return {m.page_of(address), count};
+    }
+    if (const std::optional<test::FileMapping> m = test::find_file_mapping(file_, address)) {
+      mappings_.push_back(*m);
+      return {m->page_of(address), count};
     }
     ADD_FAILURE() << "msync of an address outside the queue file";
     return {0, 0};
   }
-  struct Mapping {
-    std::uintptr_t start, end;
-    std::uint64_t offset;
-  };
-  std::vector<Mapping> mappings_;
+  std::vector<test::FileMapping> mappings_;
 
   std::vector<std::vector<char>> read_pages() const {
     const int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);

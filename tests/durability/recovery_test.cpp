@@ -152,7 +152,7 @@ TEST(Recovery, BothCheckpointSlotsInvalidIsRefusedAndTheFileUntouched) {
     (void)Consumer::open(q.path());
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::damaged);
+    EXPECT_EQ(e.code(), ErrorCode::damaged_file);
     EXPECT_NE(std::string(e.what()).find("both checkpoint slots"), std::string::npos) << e.what();
   }
   EXPECT_EQ(test::read_file(q.path()), before);
@@ -185,7 +185,7 @@ TEST(Recovery, DamagedDurableRecordIsRefusedAndTheFileUntouched) {
     (void)Producer::open(q.path());
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::damaged);
+    EXPECT_EQ(e.code(), ErrorCode::damaged_file);
     EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
   }
   EXPECT_EQ(test::read_file(q.path()), before);

@@ -389,7 +389,7 @@ void note(const Error& e) {
   if (verbose) std::printf("victim: %s: %s\n", to_string(e.code()), e.what());
 }
 
-bool open_refusal_ok(ErrorCode code) { return code == ErrorCode::damaged || code == ErrorCode::corrupt; }
+bool open_refusal_ok(ErrorCode code) { return code == ErrorCode::damaged_file || code == ErrorCode::peer_broke_protocol; }
 
 std::uint64_t touch(std::span<const std::byte> bytes) {
   std::uint64_t sum = 0;
@@ -419,7 +419,7 @@ void expect_sticky(const std::function<void()>& call, const char* what) {
     call();
     ADD_FAILURE() << what << " succeeded on a handle that had reported corruption";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::corrupt) << what << ": " << e.what();
+    EXPECT_EQ(e.code(), ErrorCode::peer_broke_protocol) << what << ": " << e.what();
   }
 }
 
@@ -527,7 +527,7 @@ TEST_P(HostilePeer, ConsumerSurvivesAHostileProducer) {
           }
         } catch (const Error& e) {
           note(e);
-          ASSERT_EQ(e.code(), ErrorCode::corrupt) << e.what();
+          ASSERT_EQ(e.code(), ErrorCode::peer_broke_protocol) << e.what();
           ++stats_.corrupt;
           expect_sticky([&] { (void)c->try_receive(); }, "try_receive");
           expect_sticky([&] { (void)timed([&] { return c->receive_for(kWait); }, kWait); }, "receive_for");
@@ -613,7 +613,7 @@ TEST_P(HostilePeer, ProducerSurvivesAHostileConsumer) {
           }
         } catch (const Error& e) {
           note(e);
-          ASSERT_EQ(e.code(), ErrorCode::corrupt) << e.what();
+          ASSERT_EQ(e.code(), ErrorCode::peer_broke_protocol) << e.what();
           ++stats_.corrupt;
           expect_sticky([&] { (void)p->try_send(message); }, "try_send");
           expect_sticky([&] { (void)timed([&] { return p->send_for(message, kWait); }, kWait); }, "send_for");

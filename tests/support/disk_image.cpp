@@ -15,6 +15,21 @@ namespace {
 constexpr std::size_t kPage = 4096;
 }
 
+std::optional<FileMapping> find_file_mapping(const std::filesystem::path& file, const void* address) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream in(line);
+    std::string range, perms, offset, dev, inode, path;
+    in >> range >> perms >> offset >> dev >> inode >> path;
+    if (path != file.string()) continue;
+    const FileMapping m{std::stoull(range.substr(0, range.find('-')), nullptr, 16),
+                        std::stoull(range.substr(range.find('-') + 1), nullptr, 16), std::stoull(offset, nullptr, 16)};
+    if (m.holds(address)) return m;
+  }
+  return std::nullopt;
+}
+
 DiskImage::DiskImage(std::filesystem::path file, std::filesystem::path image, Start start)
     : file_(std::move(file)), image_(std::move(image)), previous_(nullptr) {
   if (start == Start::copy_the_file) {
@@ -48,31 +63,14 @@ std::vector<char> DiskImage::read_page(int fd, std::size_t page) const {
   return bytes;
 }
 
-bool DiskImage::pages_of(const void* address, std::size_t length, std::size_t& first, std::size_t& count) {
-  const auto a = reinterpret_cast<std::uintptr_t>(address);
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    std::istringstream in(line);
-    std::string range, perms, offset, dev, inode, path;
-    in >> range >> perms >> offset >> dev >> inode >> path;
-    if (path != file_.string()) continue;
-    const std::uintptr_t start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
-    const std::uintptr_t end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
-    if (a < start || a >= end) continue;
-    first = (a - start + std::stoull(offset, nullptr, 16)) / kPage;
-    count = (length + kPage - 1) / kPage;
-    return true;
-  }
-  return false;
-}
-
 int DiskImage::msync(void* address, std::size_t length) {
-  std::size_t first = 0, count = 0;
-  if (!pages_of(address, length, first, count)) {
+  const std::optional<FileMapping> mapping = find_file_mapping(file_, address);
+  if (!mapping) {
     ADD_FAILURE() << "msync of an address outside " << file_;
     return EINVAL;
   }
+  const std::size_t first = mapping->page_of(address);
+  const std::size_t count = (length + kPage - 1) / kPage;
   if (cut_schedule_.matches(first, count)) cut_ = true;
   if (cut_) return 0;  // the machine is off: nothing reaches the disk any more
   if (failure_.matches(first, count)) {

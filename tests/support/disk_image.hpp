@@ -12,12 +12,29 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "system.hpp"
 
 namespace shmq::test {
+
+// A mapping of a file in this process, from /proc/self/maps.
+struct FileMapping {
+  std::uintptr_t start = 0, end = 0;  // addresses
+  std::uint64_t offset = 0;           // file offset of `start`
+  bool holds(const void* address) const {
+    const auto a = reinterpret_cast<std::uintptr_t>(address);
+    return a >= start && a < end;
+  }
+  std::size_t page_of(const void* address) const {
+    return (reinterpret_cast<std::uintptr_t>(address) - start + offset) / 4096;
+  }
+};
+// The mapping of `file` that holds `address`, if any.
+std::optional<FileMapping> find_file_mapping(const std::filesystem::path& file, const void* address);
 
 class DiskImage : public detail::System {
  public:
@@ -56,8 +73,6 @@ class DiskImage : public detail::System {
     bool matches(std::size_t begin, std::size_t count) const { return armed && begin <= last && begin + count > first; }
   };
   std::vector<char> read_page(int fd, std::size_t page) const;
-  // The file pages [first, first + count) that [address, address + length) maps.
-  bool pages_of(const void* address, std::size_t length, std::size_t& first, std::size_t& count);
 
   std::filesystem::path file_;
   std::filesystem::path image_;

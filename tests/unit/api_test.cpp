@@ -1,5 +1,6 @@
 // The public API in one process: sequences, zero-copy, batching, restarts, peer states, options.
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -396,6 +397,40 @@ TEST(Api, HugeWaitOptionsDoNotOverflow) {
   std::thread sender([&] { EXPECT_TRUE(p.send("x")); });
   EXPECT_TRUE(c.receive_for(std::chrono::seconds(60)));  // a hang detector
   sender.join();
+}
+
+TEST(Api, RemoveQueueRefusesWhileAPeerIsAttachedAndRemovesExactlyTheQueue) {
+  TempQueue q;
+  create_queue(q.path());
+  {
+    Consumer c = Consumer::open(q.path());
+    try {
+      (void)remove_queue(q.path());
+      FAIL() << "removed a queue with an attached consumer";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::role_taken);
+      EXPECT_NE(e.cause().find("the consumer is attached"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(std::filesystem::exists(q.path()));
+    const RemoveReport forced = remove_queue(q.path(), {.force = true});
+    ASSERT_EQ(forced.attached.size(), 1u);
+    EXPECT_FALSE(std::filesystem::exists(q.path()));
+  }
+  create_queue(q.path());
+  EXPECT_TRUE(remove_queue(q.path()).attached.empty());
+  EXPECT_FALSE(std::filesystem::exists(q.path()));
+  {  // a file that is not a queue is never removed, forced or not
+    std::ofstream(q.path()) << "not a queue, but long enough to hold a whole identity block of a queue file......"
+                               "..................................................................";
+  }
+  try {
+    (void)remove_queue(q.path(), {.force = true});
+    FAIL() << "removed a file that is not a queue";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_a_queue);
+    EXPECT_EQ(e.fault(), Fault::magic);
+  }
+  EXPECT_TRUE(std::filesystem::exists(q.path()));
 }
 
 TEST(Api, CreateOptionsAreValidated) {

@@ -115,9 +115,9 @@ TEST(FileSafety, TruncatedFile) {
   TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
   ASSERT_EQ(::truncate(q.path().c_str(), 16384 + 1000), 0);
-  expect_refused(q.path(), ErrorCode::damaged, "truncated");
+  expect_refused(q.path(), ErrorCode::damaged_file, "truncated");
   ASSERT_EQ(::truncate(q.path().c_str(), 200), 0);
-  expect_refused(q.path(), ErrorCode::damaged, "truncated");
+  expect_refused(q.path(), ErrorCode::damaged_file, "truncated");
   ASSERT_EQ(::truncate(q.path().c_str(), 100), 0);
   expect_refused(q.path(), ErrorCode::not_a_queue, "too short");
 }
@@ -126,7 +126,7 @@ TEST(FileSafety, WrongSizeFile) {
   TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
   ASSERT_EQ(::truncate(q.path().c_str(), 16384 + 128 * 1024), 0);
-  expect_refused(q.path(), ErrorCode::damaged, "a queue of capacity 65536 is 81920");
+  expect_refused(q.path(), ErrorCode::damaged_file, "a queue of capacity 65536 is 81920");
 }
 
 TEST(FileSafety, WrongVersionAndLayout) {
@@ -150,7 +150,7 @@ TEST(FileSafety, CapacityNotAPowerOfTwo) {
   TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
   patch_identity(q.path(), [](layout::Identity& id) { id.capacity = 48 * 1024; });
-  expect_refused(q.path(), ErrorCode::damaged, "not a power of two");
+  expect_refused(q.path(), ErrorCode::damaged_file, "not a power of two");
 }
 
 TEST(FileSafety, HeaderChecksumMismatch) {
@@ -160,7 +160,7 @@ TEST(FileSafety, HeaderChecksumMismatch) {
   const std::uint64_t forged = 12345;
   ASSERT_EQ(::pwrite(fd, &forged, sizeof forged, offsetof(layout::Identity, instance_id)), 8);
   ::close(fd);
-  expect_refused(q.path(), ErrorCode::damaged, "checksum");
+  expect_refused(q.path(), ErrorCode::damaged_file, "checksum");
 }
 
 TEST(FileSafety, ImpossiblePositions) {
@@ -170,7 +170,7 @@ TEST(FileSafety, ImpossiblePositions) {
   const std::uint64_t write_position = 8192;  // two rings ahead of the read position
   ASSERT_EQ(::pwrite(fd, &write_position, 8, offsetof(layout::Header, producer)), 8);
   ::close(fd);
-  expect_refused(q.path(), ErrorCode::damaged, "impossible positions");
+  expect_refused(q.path(), ErrorCode::damaged_file, "impossible positions");
 }
 
 TEST(FileSafety, GarbageRecordIsRefusedByTheProducerWithoutWriting) {
@@ -187,7 +187,7 @@ TEST(FileSafety, GarbageRecordIsRefusedByTheProducerWithoutWriting) {
     (void)Producer::open(q.path());
     FAIL() << "producer attached to a ring with a garbage record";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::corrupt) << e.what();
+    EXPECT_EQ(e.code(), ErrorCode::damaged_file) << e.what();
     EXPECT_NE(std::string(e.what()).find(q.str()), std::string::npos);
   }
   EXPECT_EQ(read_file(q.path()), before);

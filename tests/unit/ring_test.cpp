@@ -243,7 +243,7 @@ void expect_corrupt(HeapRing& r) {
     (void)r.read();
     ADD_FAILURE() << "corruption not detected";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::corrupt);
+    EXPECT_EQ(e.code(), ErrorCode::peer_broke_protocol);
     EXPECT_TRUE(e.path().empty()) << "the ring knows no file: its handle adds the path (" << e.what() << ")";
     EXPECT_NE(e.cause().find(" at position "), std::string::npos) << e.what();
   }
@@ -317,7 +317,7 @@ TEST(RingHostile, RandomGarbageNeverReadsOutOfBounds) {
         ASSERT_LE(m->bytes.data() + m->bytes.size(), r.data.data() + r.data.size());
       }
     } catch (const Error& e) {
-      ASSERT_EQ(e.code(), ErrorCode::corrupt);
+      ASSERT_EQ(e.code(), ErrorCode::peer_broke_protocol);
     }
   }
 }

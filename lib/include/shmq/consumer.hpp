@@ -27,8 +27,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
+#include <utility>
 
 #include "shmq/message.hpp"
 #include "shmq/options.hpp"
@@ -53,7 +53,7 @@ class Consumer {
 
   // try_receive: would_block when empty. receive: waits; peer_gone when the queue is empty and the
   // producer role is vacant (unless WaitOptions::return_on_peer_gone is false). receive_for: also
-  // timed_out. Throws shmq::Error(corrupt) when a record or position breaks the format.
+  // timed_out. Throws shmq::Error(peer_broke_protocol) when a record or position breaks the format.
   Result<Message> try_receive();
   Result<Message> receive();
   Result<Message> receive_for(std::chrono::nanoseconds timeout);
@@ -63,7 +63,19 @@ class Consumer {
 
   // Delivers up to `max` messages that are available now, in order, then releases them.
   // Returns how many were delivered (0 when the queue is empty). Does not wait.
-  std::size_t poll(const std::function<void(const Message&)>& on_message, std::size_t max = SIZE_MAX);
+  // A template, so the callback is inlined: one library call per message, no std::function.
+  template <class OnMessage>
+  std::size_t poll(OnMessage&& on_message, std::size_t max = SIZE_MAX) {
+    std::size_t delivered = 0;
+    while (delivered < max) {
+      Result<Message> m = try_receive();
+      if (!m) break;
+      on_message(std::as_const(*m));
+      ++delivered;
+    }
+    if (delivered > 0) release();
+    return delivered;
+  }
 
   std::uint64_t next_sequence() const noexcept;  // the sequence number the next message will have
   std::uint64_t capacity() const noexcept;

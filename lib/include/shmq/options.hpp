@@ -9,8 +9,6 @@
 
 namespace shmq {
 
-using namespace std::chrono_literals;
-
 // How a blocking call waits: spin first, then park on a shared futex.
 struct WaitOptions {
   // Spin (re-reading the peer's position with a pause instruction) this long before parking.
@@ -18,12 +16,17 @@ struct WaitOptions {
   // vCPU), so spinning for about that long keeps a busy queue at busy-poll latency while costing an
   // idle queue at most one such spin per message (the classic spin-then-block bound: never worse
   // than 2x the optimal choice). 0 parks at once.
-  std::chrono::nanoseconds spin = 50us;
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   // A parked waiter wakes this often to ask the kernel whether the peer still holds its role lock
   // (a peer killed with SIGKILL cannot wake anyone). This bounds how late "peer_gone" is reported.
-  std::chrono::milliseconds liveness_interval = 100ms;
-  // false: keep waiting when the peer role is vacant (a consumer that follows a queue across
-  // producer restarts, like `tail -f`). true: return Status::peer_gone.
+  std::chrono::milliseconds liveness_interval{100};
+  // true (the default): return Status::peer_gone once the peer role is vacant (a consumer: once the
+  // queue is drained). Suits a program whose work ends with its peer: a consumer of one batch job,
+  // or a producer that must report a consumer it cannot do without.
+  // false: keep waiting for the next process to take the role. Suits long-running pipelines, where
+  // either side may crash and be restarted: a consumer that follows a queue across producer
+  // restarts (like `tail -f`), or a producer fed by a long-running program (shmq-producer --stdin
+  // waits for the next consumer this way by default).
   bool return_on_peer_gone = true;
 };
 
@@ -31,8 +34,8 @@ struct WaitOptions {
 // checkpoint slot). Either, both, or neither (explicit only: Producer::sync()). Whatever the
 // policy, a producer that needs ring space still held by the last checkpoint takes one at once.
 struct CheckpointPolicy {
-  std::uint64_t bytes = 0;                    // after this many bytes are published (0: off)
-  std::chrono::milliseconds interval = 10ms;  // this often, from a thread the producer owns (0: off)
+  std::uint64_t bytes = 0;                 // after this many bytes are published (0: off)
+  std::chrono::milliseconds interval{10};  // this often, from a thread the producer owns (0: off)
 };
 
 struct CreateOptions {

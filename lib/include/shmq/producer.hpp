@@ -81,7 +81,8 @@ class Producer {
                          const OpenOptions& open = {});
   // Attaches to an existing queue file. Throws shmq::Error: role_taken when another process is the
   // producer (its pid, as recorded in the file, is in the message), not_a_queue / incompatible /
-  // damaged when the file cannot be trusted (it is left unchanged), io when a system call fails.
+  // damaged_file when the file cannot be trusted (it is left unchanged), io when a system call fails
+  // (a durable queue: also when the last checkpoint cannot be made durable again; see DESIGN.md).
   static Producer open(const std::filesystem::path& path, const OpenOptions& open = {});
 
   Producer(Producer&&) noexcept;
@@ -93,7 +94,7 @@ class Producer {
   // published, since the consumer can free only what it sees. send: waits for room; peer_gone when the
   // consumer role became vacant while the ring is full. send_for: also timed_out.
   // Throws shmq::Error(invalid_argument) when the message exceeds max_message_size(),
-  // and shmq::Error(corrupt) when the consumer's position is impossible.
+  // and shmq::Error(peer_broke_protocol) when the consumer's position is impossible.
   Result<std::uint64_t> try_send(std::span<const std::byte> message, Publish publish = Publish::now);
   Result<std::uint64_t> send(std::span<const std::byte> message);
   Result<std::uint64_t> send_for(std::span<const std::byte> message, std::chrono::nanoseconds timeout);

@@ -95,6 +95,18 @@ inline std::uint64_t checksum(const char* payload, std::size_t size, std::uint64
   return XXH3_64bits_withSeed(payload + kCoveredOffset, size - kCoveredOffset, sequence);
 }
 
+// The bytes that are the same in every payload of `size`: the separators and the filler.
+inline void write_fixed_part(char* p, std::size_t size) noexcept {
+  p[kHexDigits] = ' ';
+  if (size > kMinPayloadSize) p[kMinPayloadSize] = ' ';
+  for (std::size_t i = kFillerOffset; i < size; ++i) p[i] = static_cast<char>('a' + (i - kFillerOffset) % 26);
+}
+
+inline void write_numbers(char* p, std::size_t size, std::uint64_t sequence) noexcept {
+  put_hex(p + kSequenceOffset, sequence);
+  put_hex(p + kChecksumOffset, checksum(p, size, sequence));
+}
+
 }  // namespace detail
 
 // Makes payloads of one size fast: a template holding the separators and the filler, in which
@@ -102,16 +114,11 @@ inline std::uint64_t checksum(const char* payload, std::size_t size, std::uint64
 class PayloadTemplate {
  public:
   // Precondition: size >= kMinPayloadSize.
-  explicit PayloadTemplate(std::size_t size) : bytes_(size) {
-    bytes_[kHexDigits] = ' ';
-    if (size > kMinPayloadSize) bytes_[kMinPayloadSize] = ' ';
-    for (std::size_t i = kFillerOffset; i < size; ++i) bytes_[i] = static_cast<char>('a' + (i - kFillerOffset) % 26);
-  }
+  explicit PayloadTemplate(std::size_t size) : bytes_(size) { detail::write_fixed_part(bytes_.data(), size); }
 
   // The payload of message `sequence`, valid until the next call.
   std::span<const std::byte> payload(std::uint64_t sequence) noexcept {
-    detail::put_hex(bytes_.data() + kSequenceOffset, sequence);
-    detail::put_hex(bytes_.data() + kChecksumOffset, detail::checksum(bytes_.data(), bytes_.size(), sequence));
+    detail::write_numbers(bytes_.data(), bytes_.size(), sequence);
     return std::as_bytes(std::span(bytes_));
   }
 
@@ -120,11 +127,11 @@ class PayloadTemplate {
 };
 
 // Writes the payload of message `sequence` over all of `out`. Precondition: out.size() >= kMinPayloadSize.
-// (For one-off payloads; a stream of them is cheaper through a PayloadTemplate.)
-inline void write_payload(std::span<std::byte> out, std::uint64_t sequence) {
-  PayloadTemplate one(out.size());
-  const std::span<const std::byte> payload = one.payload(sequence);
-  std::memcpy(out.data(), payload.data(), payload.size());
+// (For payloads of varying sizes; a stream of one size is cheaper through a PayloadTemplate.)
+inline void write_payload(std::span<std::byte> out, std::uint64_t sequence) noexcept {
+  char* p = reinterpret_cast<char*>(out.data());
+  detail::write_fixed_part(p, out.size());
+  detail::write_numbers(p, out.size(), sequence);
 }
 
 enum class PayloadCheck {
