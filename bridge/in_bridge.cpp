@@ -241,8 +241,8 @@ class InBridge {
     jsErrCode js_error = static_cast<jsErrCode>(0);
     const natsStatus status = js_GetStreamInfo(&info, js, options_.stream.c_str(), nullptr, &js_error);
     if (status != NATS_OK) {
-      if (is_transient(status)) return std::nullopt;
-      throw FatalError("stream " + options_.stream + ": " + describe_nats_error(status, js_error));
+      spdlog::warn("in: stream {}: {}; retrying", options_.stream, describe_nats_error(status, js_error));
+      return std::nullopt;
     }
     std::string subject = info->Config->SubjectsLen == 1 ? info->Config->Subjects[0] : "";
     jsStreamInfo_Destroy(info);

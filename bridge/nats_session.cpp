@@ -61,6 +61,19 @@ std::string describe_nats_error(natsStatus status, jsErrCode js_error) {
   return text;
 }
 
+bool is_refusal(natsStatus status) noexcept {
+  switch (status) {
+    case NATS_CONNECTION_AUTH_FAILED:
+    case NATS_NOT_PERMITTED:
+    case NATS_SECURE_CONNECTION_WANTED:
+    case NATS_SECURE_CONNECTION_REQUIRED:
+    case NATS_SSL_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_transient(natsStatus status) noexcept {
   switch (status) {
     case NATS_NO_SERVER:
@@ -94,7 +107,7 @@ std::optional<NatsSession> NatsSession::connect(const NatsConfig& config, jsOpti
       if (waiting_logged) spdlog::info("connected to NATS at {}", server_list(config));
       return session;
     }
-    if (!is_transient(status)) {
+    if (is_refusal(status)) {
       throw FatalError("NATS server " + server_list(config) +
                        " refused the connection: " + describe_nats_error(status));
     }

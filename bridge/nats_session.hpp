@@ -38,6 +38,10 @@ class FatalError : public std::runtime_error {
 // "<status text>: <libnats's last error>" (and the JetStream error code when there is one).
 std::string describe_nats_error(natsStatus status, jsErrCode js_error = static_cast<jsErrCode>(0));
 
+// Statuses of a connection attempt that retrying will not change: authorization, TLS. Any other
+// failure to connect is retried.
+bool is_refusal(natsStatus status) noexcept;
+
 // Statuses that mean "the server is not there (yet)": worth another attempt.
 bool is_transient(natsStatus status) noexcept;
 

@@ -124,8 +124,8 @@ class OutBridge {
     if (status == NATS_OK) status = natsMsgHeader_Set(msg, kInstanceHeader, instance_.c_str());
     if (status == NATS_OK) status = natsMsgHeader_Set(msg, kSequenceHeader, sequence.c_str());
     if (status == NATS_OK) status = js_PublishMsgAsync(session_->jetstream(), &msg, nullptr);
-    natsMsg_Destroy(msg);  // null once the library took it
-    if (status != NATS_OK && !is_transient(status)) {
+    natsMsg_Destroy(msg);              // null once the library took it
+    if (status == NATS_MAX_PAYLOAD) {  // no retry can cure it
       throw FatalError("cannot publish message " + sequence + " (" + std::to_string(m.bytes.size()) + " bytes) of " +
                        options_.queue.string() + ": " + describe_nats_error(status));
     }

@@ -18,8 +18,8 @@ StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec) {
     return StreamCheck::ready;
   }
   if (status != NATS_NOT_FOUND && js_error != JSStreamNotFoundErr) {
-    if (is_transient(status)) return StreamCheck::transient_failure;
-    throw FatalError("stream " + spec.name + ": " + describe_nats_error(status, js_error));
+    spdlog::warn("stream {}: {}; retrying", spec.name, describe_nats_error(status, js_error));
+    return StreamCheck::transient_failure;
   }
   if (!spec.create) return StreamCheck::missing;
   jsStreamConfig config;
@@ -32,8 +32,8 @@ StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec) {
   config.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.duplicate_window).count();
   status = js_AddStream(&info, js, &config, nullptr, &js_error);
   if (status != NATS_OK) {
-    if (is_transient(status)) return StreamCheck::transient_failure;
-    throw FatalError("cannot create stream " + spec.name + ": " + describe_nats_error(status, js_error));
+    spdlog::warn("cannot create stream {} yet: {}; retrying", spec.name, describe_nats_error(status, js_error));
+    return StreamCheck::transient_failure;
   }
   jsStreamInfo_Destroy(info);
   spdlog::info("created stream {} (file storage, subject {})", spec.name, spec.subject);
@@ -47,9 +47,9 @@ std::optional<LastStored> last_stored(jsCtx* js, const std::string& stream, cons
   const natsStatus status = js_GetLastMsg(&message, js, stream.c_str(), subject.c_str(), nullptr, &js_error);
   if (status == NATS_NOT_FOUND) return LastStored{};
   if (status != NATS_OK) {
-    if (is_transient(status)) return std::nullopt;
-    throw FatalError("reading the last message of " + subject + " in stream " + stream + ": " +
-                     describe_nats_error(status, js_error));
+    spdlog::warn("reading the last message of {} in stream {}: {}; retrying", subject, stream,
+                 describe_nats_error(status, js_error));
+    return std::nullopt;
   }
   LastStored found;
   const char* from = nullptr;
@@ -72,8 +72,8 @@ std::optional<bool> holds_contiguously(jsCtx* js, const std::string& stream, con
   const natsStatus status = js_GetMsg(&message, js, stream.c_str(), last.stream_sequence - span, nullptr, &js_error);
   if (status == NATS_NOT_FOUND) return false;
   if (status != NATS_OK) {
-    if (is_transient(status)) return std::nullopt;
-    throw FatalError("reading stream " + stream + ": " + describe_nats_error(status, js_error));
+    spdlog::warn("reading stream {}: {}; retrying", stream, describe_nats_error(status, js_error));
+    return std::nullopt;
   }
   const char* from = nullptr;
   const char* sequence = nullptr;
