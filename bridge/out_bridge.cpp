@@ -123,7 +123,10 @@ class OutBridge {
     if (status == NATS_OK) status = natsMsgHeader_Set(msg, kMsgIdHeader, id.c_str());
     if (status == NATS_OK) status = natsMsgHeader_Set(msg, kInstanceHeader, instance_.c_str());
     if (status == NATS_OK) status = natsMsgHeader_Set(msg, kSequenceHeader, sequence.c_str());
-    if (status == NATS_OK) status = js_PublishMsgAsync(session_->jetstream(), &msg, nullptr);
+    if (status == NATS_OK) {
+      published_on_session_ = true;
+      status = js_PublishMsgAsync(session_->jetstream(), &msg, nullptr);
+    }
     natsMsg_Destroy(msg);              // null once the library took it
     if (status == NATS_MAX_PAYLOAD) {  // no retry can cure it
       throw FatalError("cannot publish message " + sequence + " (" + std::to_string(m.bytes.size()) + " bytes) of " +
@@ -188,8 +191,13 @@ class OutBridge {
 
   void drop_session() {
     if (!session_) return;
+    // Asked only after a publish on this session: libnats 3.4 dereferences the context's pending
+    // map, which exists from the first async publish on (a fresh context crashed here).
     natsMsgList pending{};
-    if (js_PublishAsyncGetPendingList(&pending, session_->jetstream()) == NATS_OK) natsMsgList_Destroy(&pending);
+    if (published_on_session_ && js_PublishAsyncGetPendingList(&pending, session_->jetstream()) == NATS_OK) {
+      natsMsgList_Destroy(&pending);
+    }
+    published_on_session_ = false;
     session_.reset();
   }
 
@@ -215,6 +223,7 @@ class OutBridge {
   std::optional<std::uint64_t> stored_through_;  // JetStream holds this queue's messages up to here
   jsOptions js_options_{};
   std::optional<NatsSession> session_;
+  bool published_on_session_ = false;
   std::atomic<std::uint64_t> failures_{0};  // negative acknowledgements of the current batch (libnats's thread)
   BridgeStats stats_;
   StatsPrinter printer_;
