@@ -34,7 +34,7 @@ std::uint64_t published_in(const test::TempQueue& queue) {
 TEST(BridgeKillStorm, ExactlyOnceInOrderThroughKillsAndServerRestarts) {
   const std::uint64_t seed = test::test_seed();
   const std::uint64_t count = test::count_from_env("SHMQ_BRIDGE_STORM_COUNT", 100'000);
-  const std::uint64_t kills = test::count_from_env("SHMQ_BRIDGE_STORM_KILLS", 10);
+  const std::uint64_t kills = test::count_from_env("SHMQ_BRIDGE_STORM_KILLS", 30);
   std::printf("kill storm: seed %llu, %llu messages, %llu kills of each bridge, 3 server restarts\n",
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(count),
               static_cast<unsigned long long>(kills));
