@@ -157,7 +157,8 @@ void run_library(const Globals& g, std::uint8_t control, std::uint64_t capacity,
         (void)consumer->poll([](const shmq::Message& m) { g_sink = g_sink + touch(m.bytes); });
       }
     } catch (const shmq::Error& e) {
-      if (e.code() != shmq::ErrorCode::peer_broke_protocol) std::abort();  // only a broken record or position, during a drain
+      if (e.code() != shmq::ErrorCode::peer_broke_protocol)
+        std::abort();  // only a broken record or position, during a drain
       try {
         (void)consumer->try_receive();
         std::abort();  // corruption is sticky

@@ -287,7 +287,7 @@ TEST(Api, TrySendOfAMessageOverHalfTheRingSucceedsOnceTheConsumerCatchesUp) {
   Producer p = Producer::create(q.path(), {.capacity = 4096});
   Consumer c = Consumer::open(q.path());
   ASSERT_TRUE(p.try_send(std::string(2000, 'a')));  // occupies [0, 2016)
-  const std::string big(2200, 'b');                  // 2216 bytes: does not fit in [2016, 4096)
+  const std::string big(2200, 'b');                 // 2216 bytes: does not fit in [2016, 4096)
   EXPECT_EQ(p.try_send(big).status(), Status::would_block);
   Result<Message> first = c.try_receive();
   ASSERT_TRUE(first);
