@@ -22,7 +22,9 @@ nlohmann::ordered_json role_json(const RoleSnapshot& r) {
           {"attach_count", r.attach_count},
           {"position", r.position},
           {"sequence", r.sequence},
-          {"waiting", r.waiting}};
+          {"waiting", r.waiting},
+          {"fencing", r.fencing == layout::kFencingMembarrier ? "membarrier" : "full"},
+          {"fencing_reason", describe_fencing_reason(r)}};
 }
 
 nlohmann::ordered_json to_json(const QueueSnapshot& s) {
@@ -104,6 +106,10 @@ void print_text(const QueueSnapshot& s) {
                                    : std::string())
             << fmt::format("producer   {}\n", describe_role(s.producer, "space"))
             << fmt::format("consumer   {}\n", describe_role(s.consumer, "data"));
+  if (s.producer.attach_count != 0 || s.consumer.attach_count != 0) {
+    std::cout << fmt::format("fencing    producer {}; consumer {}\n", describe_fencing(s.producer),
+                             describe_fencing(s.consumer));
+  }
   if (s.problem) std::cout << fmt::format("problem    {}\n", *s.problem);
 }
 

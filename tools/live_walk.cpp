@@ -47,15 +47,26 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
   result.next_sequence = live.read_sequence;
 
   const std::uint64_t span = live.write - live.read;
-  detail::RingReader reader(view, live.read, live.write, live.read_sequence);
+  detail::RingReader reader(view, live.read, live.read_sequence);
+  bool past_write = false;
   try {
     while (reader.cursor() - live.read < span) {
       Message m;
-      if (!reader.try_read(m)) break;
-      // A padding record that ends exactly at the write position lets try_read look further:
-      // whatever it found past the snapshot is not part of this walk.
-      if (reader.cursor() - live.read > span) break;
-      const LiveRecord record{m.bytes, m.sequence, reader.cursor() - layout::record_size(m.bytes.size())};
+      if (!reader.try_read(m)) {
+        // The producer stores a record's commit word before the position after it.
+        throw Error(ErrorCode::peer_broke_protocol, {}, "no record published before the write position");
+      }
+      // The consumer reads by commit words, so try_read may find records published after the
+      // snapshot: one that starts at or past the write position is not part of this walk; one that
+      // starts before it and ends past it breaks the rule that positions end records.
+      const std::uint64_t start = reader.last_record_position() - live.read;
+      if (start >= span) break;
+      if (start + layout::record_size(m.bytes.size()) > span) {
+        past_write = true;
+        throw Error(ErrorCode::peer_broke_protocol, {},
+                    "record length " + std::to_string(m.bytes.size()) + " runs past the write position");
+      }
+      const LiveRecord record{m.bytes, m.sequence, reader.last_record_position()};
       ++result.messages;
       result.next_sequence = m.sequence + 1;
       if (visit && !visit(record)) {
@@ -70,7 +81,7 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
       return result;
     }
     result.end = WalkEnd::damaged;
-    result.fault_position = reader.cursor();
+    result.fault_position = past_write ? reader.last_record_position() : reader.cursor();
     result.fault = cause_of(e);
     return result;
   }

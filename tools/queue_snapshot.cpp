@@ -28,6 +28,8 @@ RoleSnapshot read_role(const detail::QueueFile& file, detail::Role role) {
   r.position = line.position.load(std::memory_order_acquire);
   r.sequence = line.sequence.load(std::memory_order_relaxed);
   r.attach_count = line.attach_count.load(std::memory_order_relaxed);
+  r.fencing = line.fencing.load(std::memory_order_relaxed);
+  r.fencing_errno = line.fencing_errno.load(std::memory_order_relaxed);
   r.pid = line.pid.load(std::memory_order_relaxed);
   r.attached_flag = line.attached.load(std::memory_order_relaxed) != 0;
   r.waiting = wait.waiting.load(std::memory_order_relaxed) != 0;

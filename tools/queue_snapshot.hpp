@@ -26,6 +26,8 @@ struct RoleSnapshot {
   std::uint64_t position = 0;      // the role line's position (producer: write, consumer: read)
   std::uint64_t sequence = 0;      // the role line's sequence (producer: next to publish, consumer: next to read)
   bool waiting = false;            // announced as parked on its futex (stale if it died parked)
+  std::uint32_t fencing = 0;       // layout::kFencing*: how it orders publications before its wake check
+  std::uint32_t fencing_errno = 0;  // why not membarrier (0: it uses it, or full fences were requested)
 };
 
 // The newest valid checkpoint of a durable queue: messages below `sequence` (ring bytes below

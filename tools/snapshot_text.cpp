@@ -1,7 +1,10 @@
 #include "snapshot_text.hpp"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
+#include "layout.hpp"
 #include "units.hpp"
 
 namespace shmq::tool {
@@ -24,6 +27,19 @@ std::string describe_role(const RoleSnapshot& role, const char* waits_for) {
     s += fmt::format(", waiting for {}: no", waits_for);
   }
   return s;
+}
+
+std::string describe_fencing_reason(const RoleSnapshot& role) {
+  if (role.fencing == layout::kFencingMembarrier) return "";
+  if (role.fencing_errno == 0) return "full fences requested (OpenOptions::fencing or SHMQ_FENCING=full)";
+  return fmt::format("membarrier unavailable: {} ({})", std::strerror(static_cast<int>(role.fencing_errno)),
+                     role.fencing_errno);
+}
+
+std::string describe_fencing(const RoleSnapshot& role) {
+  if (role.attach_count == 0) return "n/a";
+  if (role.fencing == layout::kFencingMembarrier) return "membarrier (no fence per message)";
+  return "full fence per message (" + describe_fencing_reason(role) + ")";
 }
 
 std::string describe_depth(const QueueSnapshot& s, bool with_note) {

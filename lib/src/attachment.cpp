@@ -5,6 +5,7 @@
 
 #include "shmq/error.hpp"
 #include "shmq/log.hpp"
+#include "fencing.hpp"
 #include "waiting.hpp"
 
 namespace shmq::detail {
@@ -27,6 +28,18 @@ void announce_attach(QueueFile& file, Role role) noexcept {
   line.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
   line.attach_count.fetch_add(1, std::memory_order_relaxed);
   line.attached.store(1, std::memory_order_relaxed);
+}
+
+bool attach_fencing(QueueFile& file, Role role, Fencing requested) noexcept {
+  const FencingChoice choice =
+      choose_fencing(requested == Fencing::automatic && !fencing_forced_full_by_environment());
+  layout::RoleLine& line = role_line(file.header(), role);
+  line.fencing_errno.store(static_cast<std::uint32_t>(choice.error), std::memory_order_relaxed);  // informative
+  line.fencing.store(choice.fencing, std::memory_order_relaxed);  // ordered by the fence below
+  // Before our first publication: a peer that parks after this fence reads our choice; one that
+  // read the old one parked before it, and our later looks at `waiting` see it (waiting.hpp).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return choice.fencing == layout::kFencingMembarrier;
 }
 
 void detach_role(QueueFile& file, Role role) noexcept {

@@ -3,6 +3,7 @@
 
 #include "queue_file.hpp"
 #include "role_lock.hpp"
+#include "shmq/options.hpp"
 
 namespace shmq::detail {
 
@@ -13,6 +14,11 @@ void take_role(QueueFile& file, Role role);
 // Once the file is validated: records this process in the role's line and clears the role's
 // stale waiter announcement (a predecessor killed while parked).
 void announce_attach(QueueFile& file, Role role) noexcept;
+
+// Chooses how this handle fences its publications or releases (fencing.hpp) and records it in the
+// role's line for the peer and the tools; returns true for membarrier. Call after announce_attach
+// and before the first publication or release (waiting.hpp, "Which variant").
+bool attach_fencing(QueueFile& file, Role role, Fencing requested) noexcept;
 
 // Clears the attached flag, drops the lock (by closing the descriptor) and wakes a parked peer so
 // that it notices at once. The mapping stays valid until the QueueFile is destroyed.

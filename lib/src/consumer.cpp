@@ -43,7 +43,7 @@ struct ConsumerImpl {
         if (reader.release_skipped_padding()) detail::wake(header().space_ready);
         if (deadline == 0) return Status::would_block;
         const Status s = detail::wait_until(
-            header().data_ready, wait, deadline, [&](std::memory_order order) { return reader.refresh(order); },
+            header().data_ready, header().producer.fencing, wait, deadline, [&] { return reader.ready(); },
             [&] { return detail::peer_vacant(file, Role::consumer); });
         if (s != Status::ok) {
           if (s == Status::peer_gone && !peer_gone_logged) {
@@ -90,8 +90,9 @@ Consumer Consumer::open(const std::filesystem::path& path, const OpenOptions& op
   // Resume after the last message our predecessor released.
   const detail::RingView view = impl->file.ring_view();
   const detail::LivePositions live = detail::read_live_positions(view, path);
-  impl->reader = detail::RingReader(view, live.read, live.write, live.read_sequence);
   detail::announce_attach(impl->file, Role::consumer);
+  const bool membarrier = detail::attach_fencing(impl->file, Role::consumer, options.fencing);
+  impl->reader = detail::RingReader(view, live.read, live.read_sequence, membarrier);
   logger()->info("consumer attached to {} (next sequence {})", path.string(), live.read_sequence);
   return Consumer(std::move(impl));
 }

@@ -17,7 +17,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'30'51'4D'48'53'7F'00;  // "\0\x7fSHMQ01" read as LE u64
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;  // 2: readiness in the record header (commit word)
 inline constexpr std::size_t kPageSize = 4096;
 inline constexpr std::size_t kLine = 128;  // two 64-byte lines: the adjacent-line prefetcher pairs them
 inline constexpr std::size_t kHeaderSize =
@@ -65,8 +65,16 @@ struct RoleLine {
   std::atomic<std::uint64_t> attach_count;  // attaches so far; 0 = the role was never taken
   std::atomic<std::uint32_t> pid;           // informative only: pids are reused and namespaced
   std::atomic<std::uint32_t> attached;      // 1 while attached; cleared on clean detach (liveness: the OFD lock)
-  std::uint8_t reserved[kLine - 32];
+  // How this role's holder orders its publication (producer) or release (consumer) before its
+  // look at the peer's WaitLine: kFencingFull (a full fence, the peer parks as usual) or
+  // kFencingMembarrier (a compiler barrier only: a parking peer must run membarrier first).
+  // Set at attach, before the first publication; see waiting.hpp.
+  std::atomic<std::uint32_t> fencing;
+  std::atomic<std::uint32_t> fencing_errno;  // informative: why membarrier is not used (0: it is, or forced off)
+  std::uint8_t reserved[kLine - 40];
 };
+inline constexpr std::uint32_t kFencingFull = 0;
+inline constexpr std::uint32_t kFencingMembarrier = 1;
 
 // An eventcount with one possible waiter: the waiter sets `waiting`, re-checks, and sleeps on
 // `epoch`; the other side bumps `epoch` and calls FUTEX_WAKE only when `waiting` is set.
@@ -114,16 +122,21 @@ struct Header {
 // Every record starts at an 8-aligned position and is contiguous in the ring:
 //   length: payload bytes; kPaddingBit set = padding up to the end of the ring (payload ignored)
 //   checksum: with kFlagChecksums, low 32 bits of record_checksum(); else 0
-//   sequence: the message's sequence number (padding: the sequence of the next message)
+//   commit: kCommitted | the message's sequence number (padding: the sequence of the next
+//     message), stored last with release: the record is published when its commit word is.
+//     0 = not published yet. Before a record is published, the commit word where the next one
+//     will start has been zeroed, so a reader never finds anything but 0 or the real record there.
 // When fewer than sizeof(RecordHeader) bytes remain before the end of the ring, they are skipped
-// without a header (implicit padding).
+// without a header (implicit padding): the next record starts at the next lap.
 struct RecordHeader {
   std::uint32_t length;
   std::uint32_t checksum;
-  std::uint64_t sequence;
+  std::uint64_t commit;
 };
 inline constexpr std::uint32_t kPaddingBit = 0x8000'0000u;
 inline constexpr std::uint32_t kMaxLength = kPaddingBit - 1;
+inline constexpr std::uint64_t kCommitted = std::uint64_t{1} << 63;  // sequences stay below 2^63
+inline constexpr std::size_t kCommitOffset = 8;                      // of the commit word in a record
 
 constexpr std::uint64_t align_up(std::uint64_t n) { return (n + kRecordAlign - 1) & ~std::uint64_t{kRecordAlign - 1}; }
 // Bytes a message of `length` payload bytes occupies in the ring.
@@ -143,6 +156,7 @@ static_assert(offsetof(Identity, created_unix_ns) == 40 && offsetof(Identity, in
 static_assert(sizeof(RoleLine) == kLine && offsetof(RoleLine, sequence) == 8);
 static_assert(offsetof(RoleLine, attach_count) == 16 && offsetof(RoleLine, pid) == 24 &&
               offsetof(RoleLine, attached) == 28);
+static_assert(offsetof(RoleLine, fencing) == 32 && offsetof(RoleLine, fencing_errno) == 36);
 static_assert(sizeof(WaitLine) == kLine && offsetof(WaitLine, waiting) == 4);
 static_assert(offsetof(Header, producer) == 128 && offsetof(Header, consumer) == 256);
 static_assert(offsetof(Header, data_ready) == 384 && offsetof(Header, space_ready) == 512);
@@ -154,7 +168,7 @@ static_assert(offsetof(Checkpoint, write_position) == 8 && offsetof(Checkpoint, 
               offsetof(Checkpoint, instance_id) == 40);
 static_assert(offsetof(Identity, checkpoint_bytes) == 56 && offsetof(Identity, checkpoint_interval_ms) == 64);
 static_assert(sizeof(Header) == kHeaderSize && alignof(Header) <= kPageSize);
-static_assert(sizeof(RecordHeader) == 16 && alignof(RecordHeader) == 8 && offsetof(RecordHeader, sequence) == 8);
+static_assert(sizeof(RecordHeader) == 16 && alignof(RecordHeader) == 8 && offsetof(RecordHeader, commit) == kCommitOffset);
 static_assert(kHeaderSize % kPageSize == 0 && kMinCapacity % kPageSize == 0);
 
 // A fingerprint of the layout as this binary compiled it: FNV-1a over every size and offset above.
@@ -174,7 +188,10 @@ consteval std::uint32_t compute_layout_id() {
                                      offsetof(Header, space_ready),
                                      offsetof(RoleLine, attach_count),
                                      offsetof(RoleLine, pid),
-                                     offsetof(RecordHeader, sequence),
+                                     offsetof(RecordHeader, commit),
+                                     kCommitted,
+                                     offsetof(RoleLine, fencing),
+                                     offsetof(RoleLine, fencing_errno),
                                      kPaddingBit,
                                      offsetof(Header, boot),
                                      offsetof(Header, slot0),

@@ -53,7 +53,7 @@ struct ProducerImpl {
     if (length > writer.max_length()) [[unlikely]] {
       throw Error(ErrorCode::invalid_argument, file.path(),
                   "a message of " + std::to_string(length) + " bytes is larger than this queue takes (" +
-                      std::to_string(writer.max_length()) + " bytes: the capacity minus a 16-byte record header)");
+                      std::to_string(writer.max_length()) + " bytes: the capacity minus 40: two record headers and 8 bytes of alignment)");
     }
   }
 
@@ -95,11 +95,10 @@ struct ProducerImpl {
         }
         publish_and_wake();  // staged messages and padding must be visible before we wait on the consumer
         const Status s = detail::wait_until(
-            header().space_ready, wait, deadline,
-            [&](std::memory_order order) {
+            header().space_ready, header().consumer.fencing, wait, deadline,
+            [&] {
               const std::uint64_t needed = writer.room_needed(length);
-              return writer.has_room(needed, order) ||
-                     (checkpointer && writer.has_room_after_checkpoint(needed, order));
+              return writer.has_room(needed) || (checkpointer && writer.has_room_after_checkpoint(needed));
             },
             [&] { return detail::peer_vacant(file, Role::producer); });
         if (s != Status::ok) {
@@ -184,12 +183,20 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
                                                      options.wait);
   impl->recovery = detail::recover_if_needed(impl->file);
   detail::take_role(impl->file, Role::producer);
-  // Resume: the next sequence number is the one after the last published message. Walk the
-  // live region (checking every record) to find it; nothing past the write position counts.
+  // Resume: the next sequence number is the one after the last published message. Walk from the
+  // read position over every published record, checking each, to the first commit word that is
+  // still 0: our predecessor may have published records after its last position store.
   const detail::RingView view = impl->file.ring_view();
   const detail::LivePositions live = detail::read_live_positions(view, path);
-  const detail::Scan walk = detail::scan_records(view, live.read, live.write, live.read_sequence);
-  if (!walk.stopped.empty()) throw Error(ErrorCode::damaged_file, path, "live record: " + walk.stopped);
+  const detail::Scan walk = detail::scan_records(view, live.read, live.read + view.capacity, live.read_sequence);
+  if (walk.fault != detail::RecordFault::not_published) {
+    throw Error(ErrorCode::damaged_file, path,
+                "live record: " + (walk.stopped.empty() ? std::string("records fill the whole ring") : walk.stopped));
+  }
+  if (walk.end - live.read < live.write - live.read) {
+    throw Error(ErrorCode::damaged_file, path,
+                "live record: " + walk.stopped + ", before the write position " + std::to_string(live.write));
+  }
   const std::uint64_t waiting = walk.messages;
   const layout::Identity& id = impl->file.identity();
   if ((id.flags & layout::kFlagDurable) != 0) {
@@ -197,29 +204,30 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
     if (!last) throw Error(ErrorCode::damaged_file, path, "durable queue without a valid checkpoint");
     // Untrusted: the published end must lie within one ring of the checkpoint's read position,
     // at or after the checkpoint's write position.
-    if (live.write - last->read_position > view.capacity ||
-        last->write_position - last->read_position > live.write - last->read_position) {
+    if (walk.end - last->read_position > view.capacity ||
+        last->write_position - last->read_position > walk.end - last->read_position) {
       throw Error(ErrorCode::damaged_file, path,
-                  "write position " + std::to_string(live.write) + " does not follow checkpoint " +
+                  "write position " + std::to_string(walk.end) + " does not follow checkpoint " +
                       std::to_string(last->counter) + " (read " + std::to_string(last->read_position) + ", write " +
                       std::to_string(last->write_position) + ")");
     }
     // What the page cache shows may never have reached the disk: trust nothing, neither for
     // reuse nor for acknowledgements, until this producer has made it durable itself.
-    if (const int rc = detail::make_durable_again(impl->file.fd(), view, *last, live.write); rc != 0) {
+    if (const int rc = detail::make_durable_again(impl->file.fd(), view, *last, walk.end); rc != 0) {
       throw Error(ErrorCode::io, path, "cannot make the last checkpoint and the records after it durable", rc);
     }
     const CheckpointPolicy policy = options.checkpoints.value_or(
         CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
-    impl->checkpointer = std::make_unique<detail::Checkpointer>(view, path, policy, *last, id.instance_id, live.write,
+    impl->checkpointer = std::make_unique<detail::Checkpointer>(view, path, policy, *last, id.instance_id, walk.end,
                                                                 walk.next_sequence);
     std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
     // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
-    impl->writer = detail::RingWriter(view, live.write, reclaim.load(), walk.next_sequence, &reclaim);
+    impl->writer = detail::RingWriter(view, walk.end, reclaim.load(), walk.next_sequence, &reclaim);
   } else {
-    impl->writer = detail::RingWriter(view, live.write, live.read, walk.next_sequence);
+    impl->writer = detail::RingWriter(view, walk.end, live.read, walk.next_sequence);
   }
   detail::announce_attach(impl->file, Role::producer);
+  impl->writer.use_membarrier(detail::attach_fencing(impl->file, Role::producer, options.fencing));
   logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),
                  walk.next_sequence, waiting);
   return Producer(std::move(impl));

@@ -243,20 +243,13 @@ LivePositions read_live_positions(const RingView& view, const std::filesystem::p
         ErrorCode::damaged_file, path,
         "impossible positions: read " + str(p.read) + ", write " + str(p.write) + ", capacity " + str(view.capacity));
   }
-  std::uint64_t at = p.read;
-  const std::uint64_t tail = view.capacity - (at & (view.capacity - 1));
-  if (tail < sizeof(layout::RecordHeader) && at != p.write) {
-    if (p.write - at < tail)
-      fail_open(ErrorCode::damaged_file, path, "write position " + str(p.write) + " inside implicit padding");
-    at += tail;
-  }
-  if (at == p.write) {
-    // Nothing past the read position. The consumer stores its sequence before its position, and a
-    // half-done release needs a record between the two positions, so the stored sequence is exact.
-    p.read_sequence = h.consumer.sequence.load(std::memory_order_acquire);
-  } else {
-    p.read_sequence = load_record_header(view.data + (at & (view.capacity - 1))).sequence;
-  }
+  // The record at the read position, if one is published there, carries the next sequence (the
+  // commit word there is 0 or that record's: the producer clears it before publishing the record
+  // before it). With none, the consumer's stored sequence is exact: it stores its sequence before
+  // its position, and a half-done release needs a record between the two positions.
+  const std::uint64_t at = next_record_position(p.read, view.capacity);
+  const std::uint64_t commit = load_commit_word(view.data + (at & (view.capacity - 1)));
+  p.read_sequence = commit != 0 ? sequence_of(commit) : h.consumer.sequence.load(std::memory_order_acquire);
   return p;
 }
 

@@ -31,7 +31,7 @@ std::uint64_t sequence_at(const RingView& view, std::uint64_t position, std::uin
   const std::uint64_t tail = view.capacity - (position & (view.capacity - 1));
   if (tail < sizeof(layout::RecordHeader)) position += tail;
   if (position - limit == 0 || limit - position > view.capacity) return if_empty;
-  return load_record_header(view.data + (position & (view.capacity - 1))).sequence;
+  return sequence_of(load_record_header(view.data + (position & (view.capacity - 1))).commit);
 }
 
 // Zeroes the ring bytes of positions [from, to) (to - from <= capacity) and syncs them.

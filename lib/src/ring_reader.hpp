@@ -1,10 +1,10 @@
 // The consumer's half of the SPSC ring: read in place, release in batches. No waiting, no syscalls.
 //
-// Local state: `cursor_` (end of the last record read), `released_` (the last read position stored
-// for the producer) and `cached_write_`, a copy of the producer's write position re-read only when
-// the cursor has caught up with it. Every header read from the ring is read once and checked
-// against these local values before use: a broken or hostile producer gets a corrupt error, never
-// an out-of-bounds read.
+// Local state: `cursor_` (where the next record starts) and `released_` (the last read position
+// stored for the producer). The consumer learns that the next record is published from that
+// record's own commit word (ring.hpp), never from the producer's position: one cache line per
+// message when it keeps up. Every header is read once and checked against these local values
+// before use: a broken or hostile producer gets a corrupt error, never an out-of-bounds read.
 #pragma once
 
 #include <cstdint>
@@ -14,36 +14,42 @@
 #include "failpoint.hpp"
 #include "ring.hpp"
 #include "shmq/message.hpp"
+#include "waiting.hpp"
 
 namespace shmq::detail {
 
 class RingReader {
  public:
   RingReader() = default;
-  RingReader(RingView view, std::uint64_t read_position, std::uint64_t write_position, std::uint64_t next_sequence)
+  // `membarrier`: this consumer's RoleLine::fencing is kFencingMembarrier (waiting.hpp).
+  RingReader(RingView view, std::uint64_t read_position, std::uint64_t next_sequence, bool membarrier = false)
       : view_(std::move(view)),
         mask_(view_.capacity - 1),
         cursor_(read_position),
         released_(read_position),
-        cached_write_(write_position),
-        next_sequence_(next_sequence) {}
+        next_sequence_(next_sequence),
+        membarrier_(membarrier) {}
 
   std::uint64_t next_sequence() const noexcept { return next_sequence_; }
   std::uint64_t cursor() const noexcept { return cursor_; }
+  std::uint64_t last_record_position() const noexcept { return last_record_; }  // of the last message read
   const RingView& view() const noexcept { return view_; }
 
-  // Reads the next message into `out`; false when nothing is published past the cursor.
+  // Reads the next message into `out`; false when none is published at the cursor.
   bool try_read(Message& out) {
     for (;;) {
-      if (cursor_ == cached_write_ && !refresh(std::memory_order_acquire)) return false;
-      const CheckedRecord r = check_record(view_, cursor_, next_sequence_, cached_write_ - cursor_);
-      if (r.fault != RecordFault::none) [[unlikely]]
+      // Untrusted: a record may extend at most one ring past what we released.
+      const CheckedRecord r = check_record(view_, cursor_, next_sequence_, released_ + view_.capacity - cursor_);
+      if (r.fault != RecordFault::none) [[unlikely]] {
+        if (r.fault == RecordFault::not_published) return false;
         corrupt(describe(r, next_sequence_));
+      }
       const std::uint64_t at = cursor_;
-      cursor_ += r.size;
+      cursor_ = next_record_position(cursor_ + r.size, view_.capacity);
       if (r.padding) continue;
       out.bytes = std::span<const std::byte>(view_.data + (at & mask_) + sizeof(layout::RecordHeader), r.header.length);
-      out.sequence = r.header.sequence;
+      out.sequence = next_sequence_;
+      last_record_ = at;
       ++next_sequence_;
       holds_messages_ = true;
       return true;
@@ -57,13 +63,13 @@ class RingReader {
     if (cursor_ == released_) return false;
     view_.header->consumer.sequence.store(next_sequence_, std::memory_order_relaxed);  // ordered by the store below
     SHMQ_FAILPOINT("release.before_store");
-    // RELEASE (release half): pairs with the producer's acquire load of consumer.position in
+    // RELEASE: pairs with the producer's acquire load of consumer.position in
     // RingWriter::refresh_read_position: our reads of these bytes happen-before it reuses them.
-    // (seq_cst half): precedes the load of space_ready.waiting below (waiting.hpp, "Dekker").
-    view_.header->consumer.position.store(cursor_, std::memory_order_seq_cst);
+    view_.header->consumer.position.store(cursor_, std::memory_order_release);
     released_ = cursor_;
     SHMQ_FAILPOINT("release.after_store");
-    return view_.header->space_ready.waiting.load(std::memory_order_seq_cst) != 0;
+    fence_before_waiting_check(membarrier_);  // the wake protocol (waiting.hpp)
+    return view_.header->space_ready.waiting.load(std::memory_order_relaxed) != 0;
   }
 
   // When the cursor moved past padding only (no message delivered since the last release), hands
@@ -71,19 +77,11 @@ class RingReader {
   // release() returns.
   bool release_skipped_padding() noexcept { return holds_messages_ ? false : release(); }
 
-  // Re-reads the producer's write position; true when there is something past the cursor.
-  // `order` is seq_cst for the re-check of a parking waiter (waiting.hpp).
-  bool refresh(std::memory_order order) {
-    // CONSUME: pairs with the producer's release store of producer.position in RingWriter::publish:
-    // every record before that position is fully written.
-    const std::uint64_t write = view_.header->producer.position.load(order);
-    // Untrusted: the write position only moves forward, and never more than a ring ahead of what we released.
-    if (write % layout::kRecordAlign != 0 || write - cached_write_ > view_.capacity - (cached_write_ - released_)) {
-      corrupt("producer write position " + std::to_string(write) + " is impossible (last seen " +
-              std::to_string(cached_write_) + ", released " + std::to_string(released_) + ")");
-    }
-    cached_write_ = write;
-    return cursor_ != write;
+  // True when something is published at the cursor (the waiting loop's re-check).
+  bool ready() const noexcept {
+    const std::uint64_t at = next_record_position(cursor_, view_.capacity);
+    // Pairs with the producer's store_commit_word (release).
+    return load_commit_word(view_.data + (at & mask_)) != 0;
   }
 
  private:
@@ -95,8 +93,9 @@ class RingReader {
   std::uint64_t mask_ = 0;
   std::uint64_t cursor_ = 0;
   std::uint64_t released_ = 0;
-  std::uint64_t cached_write_ = 0;
   std::uint64_t next_sequence_ = 0;
+  std::uint64_t last_record_ = 0;
+  bool membarrier_ = false;
   bool holds_messages_ = false;  // a message was delivered since the last release
 };
 

@@ -418,8 +418,8 @@ TEST_F(SampleProgramsBadArguments, SizeLargerThanTheRingIsRefusedBeforeCreating)
 TEST_F(SampleProgramsBadArguments, SizeLargerThanAnExistingRingIsRefusedBeforeAttaching) {
   create_queue(q.path(), {.capacity = 4096});
   const std::vector<char> before = test::read_file(q.path());
-  expect_failure({kProducer, "--queue", q.str(), "--size", "4081", "--count", "1"}, shmq_sample::kExitUsage,
-                 "is larger than the largest message queue " + q.str() + " takes (4080 bytes)");
+  expect_failure({kProducer, "--queue", q.str(), "--size", "4057", "--count", "1"}, shmq_sample::kExitUsage,
+                 "is larger than the largest message queue " + q.str() + " takes (4056 bytes)");
   EXPECT_EQ(test::read_file(q.path()), before);  // not even the attach fields
 }
 

@@ -88,7 +88,7 @@ TEST_F(ToolStat, JsonFieldByField) {
 
   const nlohmann::json j = stat_json();
   EXPECT_EQ(j["path"], path());
-  EXPECT_EQ(j["format_version"], 1);
+  EXPECT_EQ(j["format_version"], 2);
   EXPECT_EQ(j["layout_id"], layout::kLayoutId);
   EXPECT_EQ(j["header_size"], kHeader);
   EXPECT_EQ(j["capacity"], 64 * 1024);
@@ -149,7 +149,7 @@ TEST_F(ToolStat, TextNamesEveryFact) {
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const std::string pid = std::to_string(::getpid());
   for (const std::string& expected :
-       {"queue      " + path(), std::string("format     version 1"), std::string("capacity   64 KiB (65536 bytes)"),
+       {"queue      " + path(), std::string("format     version 2"), std::string("capacity   64 KiB (65536 bytes)"),
         std::string("flags      none"), std::string("published  3 messages"), std::string("consumed   0 messages"),
         std::string("depth      3 messages"), std::string("durable    n/a (not a durable queue)"),
         "producer   attached, pid " + pid + " (recorded in the file: informative only)",

@@ -26,7 +26,7 @@ TEST_F(ToolVerify, CleanQueueWithoutChecksumsSaysPayloadsAreNotChecked) {
   send(producer, {"one", "two", "three"});
   const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_NE(run.out.find("  header       ok: format 1, capacity 64 KiB, checksums off\n"), std::string::npos)
+  EXPECT_NE(run.out.find("  header       ok: format 2, capacity 64 KiB, checksums off\n"), std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("  records      ok: 3 messages, sequences 0 to 2; payloads not checked: queue has no "
                          "checksums\n"),
@@ -69,7 +69,7 @@ TEST_F(ToolVerify, FindsAWrongSequenceNumber) {
     send(producer, {"one", "two", "three"});
   }
   const std::uint64_t position = record_size(3) + record_size(3);  // the third record
-  overwrite(kHeader + position + offsetof(layout::RecordHeader, sequence), le64(99));
+  overwrite(kHeader + position + offsetof(layout::RecordHeader, commit), le64(layout::kCommitted | 99));
   const ProgramRun run = run_tool({"verify", path()});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("file offset " + std::to_string(kHeader + position)), std::string::npos) << run.out;

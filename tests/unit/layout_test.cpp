@@ -34,6 +34,10 @@ TEST(Layout, HotFieldsSitOnTheirOwnLinePairs) {
   EXPECT_EQ(offsetof(RoleLine, attach_count), 16u);
   EXPECT_EQ(offsetof(RoleLine, pid), 24u);
   EXPECT_EQ(offsetof(RoleLine, attached), 28u);
+  EXPECT_EQ(offsetof(RoleLine, fencing), 32u);
+  EXPECT_EQ(offsetof(RoleLine, fencing_errno), 36u);
+  EXPECT_EQ(kFencingFull, 0u);
+  EXPECT_EQ(kFencingMembarrier, 1u);
   EXPECT_EQ(offsetof(WaitLine, epoch), 0u);
   EXPECT_EQ(offsetof(WaitLine, waiting), 4u);
   EXPECT_EQ(offsetof(Header, boot), 640u);
@@ -56,7 +60,8 @@ TEST(Layout, CheckpointSlotsHaveAPageEach) {
 TEST(Layout, RecordFraming) {
   EXPECT_EQ(sizeof(RecordHeader), 16u);
   EXPECT_EQ(offsetof(RecordHeader, checksum), 4u);
-  EXPECT_EQ(offsetof(RecordHeader, sequence), 8u);
+  EXPECT_EQ(offsetof(RecordHeader, commit), 8u);
+  EXPECT_EQ(kCommitted, 0x8000'0000'0000'0000ull);
   EXPECT_EQ(record_size(0), 16u);
   EXPECT_EQ(record_size(1), 24u);
   EXPECT_EQ(record_size(8), 24u);
@@ -66,9 +71,9 @@ TEST(Layout, RecordFraming) {
 
 TEST(Layout, LayoutIdIsPinned) {
   EXPECT_EQ(kMagic, 0x3130514D48537F00ull);
-  EXPECT_EQ(kFormatVersion, 1u);
+  EXPECT_EQ(kFormatVersion, 2u);
   EXPECT_EQ(kLayoutId, compute_layout_id());
-  EXPECT_EQ(kLayoutId, 0x696224F5u) << "the layout fingerprint changed: bump kFormatVersion";
+  EXPECT_EQ(kLayoutId, 0x16317C72u) << "the layout fingerprint changed: bump kFormatVersion";
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ struct CheckpointPolicy {
 
 struct CreateOptions {
   // Ring size in bytes: a power of two from 4 KiB to 1 TiB. The file is this plus a 16 KiB header,
-  // fully allocated at create. The largest message is capacity - 16 bytes, and at most 2^31 - 1.
+  // fully allocated at create. The largest message is capacity - 40 bytes (its record header, the next record's, which the
+  // producer clears before publishing, and 8 bytes of alignment), and at most 2^31 - 1.
   std::uint64_t capacity = std::uint64_t{1} << 20;
   // File mode, applied exactly (the umask does not change it).
   mode_t mode = 0600;
@@ -55,10 +56,22 @@ struct CreateOptions {
   std::uint64_t initial_position = 0;
 };
 
+// How a handle orders each publication (producer) or release (consumer) before it looks whether
+// the peer is parked (docs/DESIGN.md, "Waking without a fence per message").
+enum class Fencing {
+  // membarrier(2) where the kernel and any seccomp filter allow it: no fence per message; a peer
+  // about to park pays one membarrier system call instead. Else, and with SHMQ_FENCING=full in
+  // the environment, `full`. `shmq stat` shows what each side uses, and why.
+  automatic,
+  // One full fence per publication or release (an `mfence` on x86): no system call when parking.
+  full,
+};
+
 struct OpenOptions {
   // Accept a queue file owned by another uid (by default only the caller's own files are opened).
   bool allow_other_owner = false;
   WaitOptions wait{};
+  Fencing fencing = Fencing::automatic;
   // Durable queues: replaces the checkpoint policy stored at create, for this producer.
   std::optional<CheckpointPolicy> checkpoints{};
 };

@@ -32,7 +32,7 @@ struct QueueInfo {
   bool durable = false;              // the producer keeps msync checkpoints
 };
 
-// The largest message a queue of `capacity` ring bytes takes (capacity - 16, at most 2^31 - 1).
+// The largest message a queue of `capacity` ring bytes takes (capacity - 40, at most 2^31 - 1).
 std::size_t max_message_size(std::uint64_t capacity) noexcept;
 
 // Throws shmq::Error like Consumer::open (not_a_queue, incompatible, damaged, foreign_owner, io).
