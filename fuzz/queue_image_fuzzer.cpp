@@ -199,7 +199,7 @@ void run_on_heap(const std::vector<std::uint8_t>& image, const layout::Identity&
   detail::LivePositions live;
   try {
     live = detail::read_live_positions(view, {});
-    detail::RingReader reader(view, live.read, live.write, live.read_sequence);
+    detail::RingReader reader(view, live.read, live.read_sequence);
     shmq::Message m;
     while (reader.try_read(m)) g_sink = g_sink + touch(m.bytes);
     (void)reader.release();
