@@ -146,6 +146,21 @@ TEST(FileSafety, WrongVersionAndLayout) {
   expect_refused(q.path(), ErrorCode::incompatible, "flags");
 }
 
+// A file of format 1 (published through the producer's position, before readiness moved into
+// the record): refused, untouched, with both versions named. Its layout id differs too; the
+// version is checked first, so the message says what a user can act on.
+TEST(FileSafety, AFormatOneFileIsRefusedNamingBothVersions) {
+  TempQueue q;
+  create_queue(q.path());
+  patch_identity(q.path(), [](layout::Identity& id) {
+    id.format_version = 1;
+    id.layout_id = 0x696224F5u;  // format 1's layout fingerprint
+  });
+  const std::vector<char> before = test::read_file(q.path());
+  expect_refused(q.path(), ErrorCode::incompatible, "queue format version 1, this build reads version 2");
+  EXPECT_EQ(test::read_file(q.path()), before);
+}
+
 TEST(FileSafety, CapacityNotAPowerOfTwo) {
   TempQueue q;
   create_queue(q.path(), {.capacity = 64 * 1024});
