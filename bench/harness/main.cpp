@@ -233,6 +233,9 @@ int main(int argc, char** argv) {
                  "with --placements: tries per row; a class not reached in as many is reported, not a failure")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  app.footer(
+      "Placement: the VM moves its vCPUs on the host, which changes cross-core figures 2-5x. A cache-line "
+      "ping-pong runs before and after every row; rows compare only within one placement class (bench/README.md).");
   bool list = false;
   app.add_flag("--list", list, "list the transports and exit");
   CLI11_PARSE(app, argc, argv);
