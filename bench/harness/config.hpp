@@ -27,6 +27,11 @@ struct Config {
   std::uint64_t round_trips = 20'000;       // latency: per repetition (5 x 20k = 100k in all)
   std::uint64_t warmup_round_trips = 10'000;
   std::uint64_t placement_round_trips = 20'000;
+  // Placement classes of the cache-line round-trip p50 (placement.hpp): near below
+  // placement_thresholds_ns[0], far above placement_thresholds_ns[1], mid between.
+  std::vector<double> placement_thresholds_ns{160, 400};
+  std::vector<std::string> placements;  // each row once per class listed; empty: once, wherever it runs
+  int placement_attempts = 12;          // tries per row to get a measurement in each listed class
   double idle_seconds = 10.0;
   std::size_t disk_bytes = std::size_t{1} << 30;          // the sequential-write reference: sized like the fill
   std::size_t durable_fill_bytes = std::size_t{1} << 30;  // durable suite: the queue a lone producer fills

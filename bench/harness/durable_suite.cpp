@@ -159,9 +159,12 @@ void measure_sync_latency(const Config& config, DurableResults& out) {
   }
 }
 
-const ThroughputRow* find_row(const std::vector<ThroughputRow>& rows, const std::string& transport, std::size_t size) {
+// placement: the class the row must have been measured in (nullptr: any).
+const ThroughputRow* find_row(const std::vector<ThroughputRow>& rows, const std::string& transport, std::size_t size,
+                              const std::string* placement) {
   for (const auto& row : rows) {
-    if (!row.reference && row.transport == transport && row.size == size && row.status.state == RowState::ok)
+    if (!row.reference && row.transport == transport && row.size == size && row.status.state == RowState::ok &&
+        (placement == nullptr || row.placement.class_name == *placement))
       return &row;
   }
   return nullptr;
@@ -172,12 +175,16 @@ struct MedianRatio {
   double over = 0, under = 0, ratio = 0;
 };
 MedianRatio median_ratio(const std::vector<ThroughputRow>& rows, const std::string& over, const std::string& under,
-                         std::size_t size) {
-  const ThroughputRow* a = find_row(rows, over, size);
-  const ThroughputRow* b = find_row(rows, under, size);
-  if (a == nullptr || b == nullptr || b->messages_per_second.median <= 0) return {};
-  return {a->messages_per_second.median, b->messages_per_second.median,
-          a->messages_per_second.median / b->messages_per_second.median};
+                         std::size_t size, bool by_placement) {
+  // With --placements, the first class where both rows were measured; else the rows as they ran.
+  for (const auto& row : rows) {
+    if (row.transport != over || row.size != size || row.status.state != RowState::ok) continue;
+    const ThroughputRow* b = find_row(rows, under, size, by_placement ? &row.placement.class_name : nullptr);
+    if (b == nullptr || b->messages_per_second.median <= 0) continue;
+    return {row.messages_per_second.median, b->messages_per_second.median,
+            row.messages_per_second.median / b->messages_per_second.median};
+  }
+  return {};
 }
 
 }  // namespace
@@ -207,13 +214,15 @@ DurableResults measure_durable(const Config& config, const std::vector<Throughpu
 
   out.durable_row = shmq_transport_name(ShmqMode::durable_10ms);
   out.non_durable_row = shmq_transport_name(ShmqMode::busy_poll);
-  const MedianRatio durable = median_ratio(throughput, out.durable_row, out.non_durable_row, kSyncMessageSize);
+  const MedianRatio durable =
+      median_ratio(throughput, out.durable_row, out.non_durable_row, kSyncMessageSize, !config.placements.empty());
   out.durable_64_messages_per_second = durable.over;
   out.non_durable_64_messages_per_second = durable.under;
   out.durable_to_non_durable = durable.ratio;
   out.checksummed_row = shmq_transport_name(ShmqMode::checksummed);
   for (const std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
-    const MedianRatio cost = median_ratio(throughput, out.checksummed_row, out.non_durable_row, size);
+    const MedianRatio cost =
+        median_ratio(throughput, out.checksummed_row, out.non_durable_row, size, !config.placements.empty());
     out.checksum_costs.push_back({size, cost.over, cost.under, cost.ratio});
   }
   return out;

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "machine_info.hpp"
+#include "placement.hpp"
+#include "placement_search.hpp"
 #include "report/reports.hpp"
 #include "sequence_check.hpp"
 #include "suites.hpp"
@@ -45,6 +47,7 @@ class Runner {
     if (status.state == RowState::failed) results_.failures.push_back(what + ": " + status.reason);
     const std::string outcome = status.state == RowState::ok            ? "ok"
                                 : status.state == RowState::unavailable ? "unavailable: " + status.reason
+                                : status.state == RowState::not_reached ? status.reason
                                                                         : "FAILED: " + status.reason;
     std::fprintf(stderr, "%-64s %s\n", what.c_str(), outcome.c_str());
   }
@@ -62,7 +65,21 @@ class Runner {
     const Placement before = probe_placement(true, {});
     auto row = measure();
     row.placement = probe_placement(false, before);
+    row.placement.class_name = placement_class_of(config_, row.placement);
     return row;
+  }
+
+  // A row once, wherever it runs; with --placements, once per requested placement class.
+  template <class Measure>
+  auto measured_rows(Measure measure) {
+    using Row = decltype(measure());
+    if (config_.placements.empty()) return std::vector<Row>{with_placement(measure)};
+    return measure_in_placements<Row>(config_, [&] { return with_placement(measure); });
+  }
+
+  // The progress line's name of a row: with --placements, its class too.
+  std::string label(const std::string& what, const Placement& placement) const {
+    return config_.placements.empty() ? what : what + " [" + placement.class_name + "]";
   }
 
   void run(std::vector<std::unique_ptr<Transport>>& transports) {
@@ -70,12 +87,13 @@ class Runner {
     if (suite_on(config_, "throughput")) {
       for (std::size_t size : config_.throughput_sizes) {
         for (auto& t : transports) {
-          auto row = with_placement([&] { return measure_throughput(config_, *t, size); });
-          account(
-              row.status, row.pinned,
-              "throughput " + t->name() + " " + std::to_string(size) + " B: " +
-                  (row.status.state == RowState::ok ? format_count(row.messages_per_second.median) + " msg/s" : ""));
-          results_.throughput.push_back(std::move(row));
+          for (auto& row : measured_rows([&] { return measure_throughput(config_, *t, size); })) {
+            account(
+                row.status, row.pinned,
+                label("throughput " + t->name() + " " + std::to_string(size) + " B", row.placement) + ": " +
+                    (row.status.state == RowState::ok ? format_count(row.messages_per_second.median) + " msg/s" : ""));
+            results_.throughput.push_back(std::move(row));
+          }
           keep_note(*t);
         }
       }
@@ -84,11 +102,12 @@ class Runner {
       for (std::size_t size : config_.latency_sizes) {
         for (auto& t : transports) {
           if (t->throughput_only()) continue;
-          auto row = with_placement([&] { return measure_latency(config_, *t, size); });
-          account(row.status, row.pinned,
-                  "latency " + t->name() + " " + std::to_string(size) +
-                      " B: " + (row.status.state == RowState::ok ? "p50 " + format_count(row.p50_ns) + " ns" : ""));
-          results_.latency.push_back(std::move(row));
+          for (auto& row : measured_rows([&] { return measure_latency(config_, *t, size); })) {
+            account(row.status, row.pinned,
+                    label("latency " + t->name() + " " + std::to_string(size) + " B", row.placement) + ": " +
+                        (row.status.state == RowState::ok ? "p50 " + format_count(row.p50_ns) + " ns" : ""));
+            results_.latency.push_back(std::move(row));
+          }
           keep_note(*t);
         }
       }
@@ -111,22 +130,25 @@ class Runner {
       account(row.status, true, "throughput memcpy " + std::to_string(size) + " B");
       results_.throughput.push_back(std::move(row));
     }
-    auto cacheline =
-        with_placement([&] { return measure_cacheline_ping_pong(config_, config_.round_trips, config_.repetitions); });
-    account(cacheline.status, cacheline.pinned,
-            "latency cache-line ping-pong: p50 " + format_count(cacheline.p50_ns) + " ns");
-    results_.latency.push_back(std::move(cacheline));
-    auto two_lines = with_placement(
-        [&] { return measure_index_and_data_ping_pong(config_, config_.round_trips, config_.repetitions); });
-    account(two_lines.status, two_lines.pinned,
-            "latency index + data ping-pong: p50 " + format_count(two_lines.p50_ns) + " ns");
-    results_.latency.push_back(std::move(two_lines));
-    auto futex = with_placement([&] { return measure_futex_ping_pong(config_); });
-    account(futex.status, futex.pinned, "latency futex ping-pong: p50 " + format_count(futex.p50_ns) + " ns");
-    results_.latency.push_back(std::move(futex));
+    reference_latency("cache-line ping-pong",
+                      [&] { return measure_cacheline_ping_pong(config_, config_.round_trips, config_.repetitions); });
+    reference_latency("index + data ping-pong", [&] {
+      return measure_index_and_data_ping_pong(config_, config_.round_trips, config_.repetitions);
+    });
+    reference_latency("futex ping-pong", [&] { return measure_futex_ping_pong(config_); });
     auto disk = measure_disk_write(config_);
     account(disk.status, true, "disk write " + disk.directory);
     results_.disk.push_back(std::move(disk));
+  }
+
+  template <class Measure>
+  void reference_latency(const std::string& name, Measure measure) {
+    for (auto& row : measured_rows(measure)) {
+      account(row.status, row.pinned,
+              label("latency " + name, row.placement) + ": " +
+                  (row.status.state == RowState::ok ? "p50 " + format_count(row.p50_ns) + " ns" : ""));
+      results_.latency.push_back(std::move(row));
+    }
   }
 
   // After the throughput rows, whose 64-byte durable and busy-poll figures it compares. It takes its
@@ -196,9 +218,38 @@ int main(int argc, char** argv) {
   app.add_option("--consumer-cpu", config.cpus[1], "CPU of the consumer / echo");
   app.add_option("--drop-message", config.drop_message,
                  "self-test: the throughput producer skips this sequence number (the run must fail)");
+  app.add_option("--placements", config.placements,
+                 "measure every two-process row once in each of these placement classes (near,mid,far), retrying "
+                 "it until the cache-line probes before and after it both fall in the class; default: once, "
+                 "wherever it runs")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"near", "mid", "far"}));
+  app.add_option("--placement-thresholds", config.placement_thresholds_ns,
+                 "NEAR,FAR: a cache-line round-trip p50 below NEAR ns is near, above FAR ns far, between mid")
+      ->delimiter(',')
+      ->expected(2)
+      ->capture_default_str();
+  app.add_option("--placement-attempts", config.placement_attempts,
+                 "with --placements: tries per row; a class not reached in as many is reported, not a failure")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.footer(
+      "Placement: the VM moves its vCPUs on the host, which changes cross-core figures 2-5x. A cache-line "
+      "ping-pong runs before and after every row; rows compare only within one placement class (bench/README.md).");
   bool list = false;
   app.add_flag("--list", list, "list the transports and exit");
   CLI11_PARSE(app, argc, argv);
+  if (config.placement_thresholds_ns.size() != 2 || !(config.placement_thresholds_ns[0] > 0) ||
+      !(config.placement_thresholds_ns[0] <= config.placement_thresholds_ns[1])) {
+    std::fprintf(stderr, "--placement-thresholds takes NEAR,FAR in ns with 0 < NEAR <= FAR\n");
+    return 2;
+  }
+  std::vector<std::string> classes;  // requested classes, each once, in near, mid, far order
+  for (const char* name : kPlacementClasses) {
+    if (std::find(config.placements.begin(), config.placements.end(), name) != config.placements.end())
+      classes.push_back(name);
+  }
+  config.placements = classes;
   shmq::logger()->set_level(spdlog::level::warn);  // attach/detach lines for every run drown the tables
   for (const auto* sizes : {&config.throughput_sizes, &config.latency_sizes}) {
     if (std::any_of(sizes->begin(), sizes->end(), [](std::size_t s) { return s < kMinMessageSize; })) {

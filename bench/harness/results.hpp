@@ -26,17 +26,20 @@ inline Spread spread_of(std::vector<double> values) {
   return {median, values.front(), values.back()};
 }
 
-enum class RowState { ok, unavailable, failed };
+// not_reached: with --placements, the row was never measured in that placement class (not a failure).
+enum class RowState { ok, unavailable, failed, not_reached };
 
 struct RowStatus {
   RowState state = RowState::ok;
-  std::string reason;  // for unavailable and failed rows
+  std::string reason;  // for unavailable, failed and not_reached rows
 };
 
-// Cache-line round trip p50 between the two CPUs, measured just before and just after a row.
+// Cache-line round trip p50 between the two CPUs, measured just before and just after a row, and
+// the class both fall into: "near", "mid", "far", or "" (they differ, or the row was not probed).
 struct Placement {
   double before_ns = 0;
   double after_ns = 0;
+  std::string class_name;
 };
 
 struct ThroughputRow {

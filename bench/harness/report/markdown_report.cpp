@@ -11,7 +11,12 @@ std::string spread_text(const Spread& s) {
   return format_count(s.median) + " [" + format_count(s.min) + " – " + format_count(s.max) + "]";
 }
 
+std::string size_text(std::size_t size) { return std::to_string(size) + " B"; }
+
+}  // namespace
+
 std::string status_text(const RowStatus& status) {
+  if (status.state == RowState::not_reached) return status.reason;
   return (status.state == RowState::unavailable ? "unavailable: " : "**FAILED**: ") + status.reason;
 }
 
@@ -19,10 +24,6 @@ std::string placement_text(const Placement& p) {
   if (p.before_ns == 0 && p.after_ns == 0) return "";
   return format_count(p.before_ns) + " / " + format_count(p.after_ns);
 }
-
-std::string size_text(std::size_t size) { return std::to_string(size) + " B"; }
-
-}  // namespace
 
 std::string markdown_report(const Config& config, const RunResults& results) {
   std::ostringstream out;
@@ -35,9 +36,20 @@ std::string markdown_report(const Config& config, const RunResults& results) {
   out << "- Buffering given to every transport: " << config.ring_bytes << " bytes; repetitions: " << config.repetitions
       << " (median [min – max]); each throughput repetition sized to ~" << config.seconds_per_repetition << " s\n";
   out << "- Placement: cache-line round-trip p50 (ns) between the two CPUs just before / after each row; compare "
-         "rows only within the same placement.\n\n";
+         "rows only within the same placement.\n";
+  if (!config.placements.empty()) {
+    out << "- Placement classes: near < " << format_count(config.placement_thresholds_ns[0])
+        << " ns <= mid <= " << format_count(config.placement_thresholds_ns[1])
+        << " ns < far, both probes in the class; each row tried up "
+        << "to " << config.placement_attempts << " times per class\n";
+  }
+  out << "\n";
 
-  if (!results.throughput.empty()) {
+  if (!config.placements.empty()) {
+    write_throughput_by_placement(config, results, out);
+    write_latency_by_placement(config, results, out);
+  }
+  if (!results.throughput.empty() && config.placements.empty()) {
     out << "## Throughput (two processes, every sequence number checked)\n\n";
     out << "| transport | size | msg/s | MB/s | placement (ns) |\n|---|---:|---:|---:|---:|\n";
     for (const auto& row : results.throughput) {
@@ -51,7 +63,7 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     }
     out << "\n";
   }
-  if (!results.latency.empty()) {
+  if (!results.latency.empty() && config.placements.empty()) {
     out << "## Round trip, one message each way (ns)\n\n";
     out << "| transport | size | p50 | p99 | p99.9 | max | p50 per repetition | round trips | placement (ns) |\n"
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -150,6 +162,7 @@ std::string markdown_report(const Config& config, const RunResults& results) {
     }
     out << "\n";
   }
+  if (!config.placements.empty()) write_placement_targets(config, results, out);
   if (!results.notes.empty()) {
     out << "## Notes\n\n";
     for (const auto& note : results.notes) out << "- " << note << "\n";

@@ -6,14 +6,24 @@
 
 namespace bench {
 
+namespace {
+
+// A curve's title: the transport, and its placement class when rows were measured per class.
+template <class Row>
+std::string title(const Row& row) {
+  return row.placement.class_name.empty() ? row.transport : row.transport + " (" + row.placement.class_name + ")";
+}
+
+}  // namespace
+
 void write_plot_data(const RunResults& results, const std::filesystem::path& dir) {
   // Throughput: per transport, msg/s (median, min, max) and MB/s by message size.
   std::map<std::string, std::vector<const ThroughputRow*>> by_transport;
   std::vector<std::string> order;
   for (const auto& row : results.throughput) {
     if (row.status.state != RowState::ok) continue;
-    if (!by_transport.contains(row.transport)) order.push_back(row.transport);
-    by_transport[row.transport].push_back(&row);
+    if (!by_transport.contains(title(row))) order.push_back(title(row));
+    by_transport[title(row)].push_back(&row);
   }
   std::ofstream throughput(dir / "throughput.dat");
   for (const auto& name : order) {
@@ -35,7 +45,7 @@ void write_plot_data(const RunResults& results, const std::filesystem::path& dir
     std::ofstream latency(dir / ("latency-" + std::to_string(size) + ".dat"));
     for (const auto& row : results.latency) {
       if (row.status.state != RowState::ok || (row.size != size && !row.reference)) continue;
-      latency << "\"" << row.transport << "\"\n";
+      latency << "\"" << title(row) << "\"\n";
       for (const auto& [percentile, ns] : row.curve) {
         if (percentile >= 100.0) continue;
         latency << percentile << " " << 1.0 / (1.0 - percentile / 100.0) << " " << ns << "\n";
