@@ -54,11 +54,11 @@ def test_try_send_returns_none_when_full_and_try_receive_none_when_empty(queue_p
 
 def test_message_larger_than_the_ring_is_an_invalid_argument(queue_path):
     with shmq.Producer.create(queue_path, capacity=SMALL) as producer:
-        assert producer.max_message_size == shmq.max_message_size(SMALL) == SMALL - 16
+        assert producer.max_message_size == shmq.max_message_size(SMALL) == SMALL - 40
         with pytest.raises(shmq.InvalidArgument) as error:
             producer.send(b"x" * (SMALL - 15))
         assert isinstance(error.value, ValueError)
-        assert producer.send(b"x" * (SMALL - 16)) == 0
+        assert producer.send(b"x" * (SMALL - 40)) == 0
 
 
 def test_send_batch_publishes_every_message_and_returns_the_first_sequence(queue_path):
@@ -218,7 +218,7 @@ def test_producer_reopened_continues_the_sequence(queue_path):
 def test_properties_and_records(queue_path):
     shmq.create_queue(queue_path, capacity=8192, checksums=True)
     info = shmq.inspect_queue(queue_path)
-    assert (info.capacity, info.max_message_size, info.checksums, info.durable) == (8192, 8176, True, False)
+    assert (info.capacity, info.max_message_size, info.checksums, info.durable) == (8192, 8152, True, False)
     with shmq.Producer.open(queue_path) as producer, shmq.Consumer.open(queue_path) as consumer:
         assert producer.path == consumer.path == str(queue_path)
         assert producer.capacity == consumer.capacity == 8192

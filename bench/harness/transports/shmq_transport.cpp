@@ -3,7 +3,8 @@
 // (try_send with Publish::later, one publish() per kBatch messages), zero-copy (try_reserve and
 // commit in place), and blocking (send/receive: spin, then park on a futex); and durable (a queue
 // file under --disk-dir, busy-poll copying send) with 1 ms or 10 ms checkpoints, or with sync()
-// after every kBatch messages.
+// after every kBatch messages. The "full fences" rows force the fallback wake protocol
+// (OpenOptions::fencing = full: one fence per publication and release instead of membarrier).
 #include <bit>
 #include <filesystem>
 #include <stdexcept>
@@ -33,7 +34,7 @@ class CopyingSender final : public Sender {
       : producer_(std::move(producer)), staging_(size, std::byte{0x5a}), mode_(mode) {}
   std::span<std::byte> claim() override { return staging_; }
   void commit() override {
-    if (mode_ == ShmqMode::blocking) {
+    if (mode_ == ShmqMode::blocking || mode_ == ShmqMode::blocking_full_fences) {
       if (auto sent = producer_.send(staging_); !sent) fail("send", sent.status());
       return;
     }
@@ -130,7 +131,7 @@ class ShmqTransport final : public Transport {
       : queue_dir_(is_durable(mode) ? config.disk_dir : config.queue_dir), mode_(mode) {}
 
   std::string name() const override { return shmq_transport_name(mode_); }
-  Waiting waiting() const override { return mode_ == ShmqMode::blocking ? Waiting::blocking : Waiting::busy_poll; }
+  Waiting waiting() const override { return blocking() ? Waiting::blocking : Waiting::busy_poll; }
   bool zero_copy() const override { return mode_ == ShmqMode::zero_copy; }
   bool is_peer() const override { return false; }
   bool throughput_only() const override { return is_durable(mode_); }
@@ -139,7 +140,7 @@ class ShmqTransport final : public Transport {
     spec_ = spec;
     shmq::CreateOptions create;
     create.capacity = std::bit_ceil(std::max<std::uint64_t>(spec.ring_bytes, 4096));
-    if (spec.message_size + 16 > create.capacity) throw Unavailable("message larger than the ring");
+    if (spec.message_size > shmq::max_message_size(create.capacity)) throw Unavailable("message larger than the ring");
     if (mode_ == ShmqMode::checksummed) create.checksums = true;
     if (is_durable(mode_)) {
       create.durable = true;  // checksums: the durable default (on)
@@ -154,13 +155,13 @@ class ShmqTransport final : public Transport {
     }
   }
   std::unique_ptr<Sender> open_sender(int channel) override {
-    auto producer = shmq::Producer::open(paths_.at(static_cast<std::size_t>(channel)));
+    auto producer = shmq::Producer::open(paths_.at(static_cast<std::size_t>(channel)), open_options());
     if (mode_ == ShmqMode::zero_copy) return std::make_unique<ZeroCopySender>(std::move(producer), spec_.message_size);
     return std::make_unique<CopyingSender>(std::move(producer), spec_.message_size, mode_);
   }
   std::unique_ptr<Receiver> open_receiver(int channel) override {
-    auto consumer = shmq::Consumer::open(paths_.at(static_cast<std::size_t>(channel)));
-    return std::make_unique<ShmqReceiver>(std::move(consumer), mode_ == ShmqMode::blocking);
+    auto consumer = shmq::Consumer::open(paths_.at(static_cast<std::size_t>(channel)), open_options());
+    return std::make_unique<ShmqReceiver>(std::move(consumer), blocking());
   }
   void cleanup() noexcept override {
     std::error_code ignored;
@@ -169,6 +170,14 @@ class ShmqTransport final : public Transport {
   }
 
  private:
+  bool blocking() const { return mode_ == ShmqMode::blocking || mode_ == ShmqMode::blocking_full_fences; }
+  shmq::OpenOptions open_options() const {
+    shmq::OpenOptions options;
+    if (mode_ == ShmqMode::busy_poll_full_fences || mode_ == ShmqMode::blocking_full_fences)
+      options.fencing = shmq::Fencing::full;
+    return options;
+  }
+
   std::filesystem::path queue_dir_;
   ShmqMode mode_;
   ChannelSpec spec_;
@@ -195,6 +204,10 @@ std::string shmq_transport_name(ShmqMode mode) {
       return "shmq durable 10 ms checkpoints";
     case ShmqMode::durable_sync:
       return "shmq durable sync every 32";
+    case ShmqMode::busy_poll_full_fences:
+      return "shmq busy-poll full fences";
+    case ShmqMode::blocking_full_fences:
+      return "shmq blocking full fences";
   }
   return "shmq";
 }

@@ -13,7 +13,18 @@ namespace bench {
 
 // durable_*: a durable queue in config.disk_dir, busy-poll copying send (checksums on, the durable
 // default) with 1 ms or 10 ms checkpoints, or with no timed checkpoints and sync() every 32 messages.
-enum class ShmqMode { busy_poll, checksummed, blocking, zero_copy, batched, durable_1ms, durable_10ms, durable_sync };
+enum class ShmqMode {
+  busy_poll,
+  checksummed,
+  blocking,
+  zero_copy,
+  batched,
+  durable_1ms,
+  durable_10ms,
+  durable_sync,
+  busy_poll_full_fences,  // OpenOptions::fencing = full: the fallback protocol, one fence per message
+  blocking_full_fences,
+};
 enum class IceoryxWait { busy_poll, wait_set };
 enum class UnixSocketKind { stream, seqpacket };
 

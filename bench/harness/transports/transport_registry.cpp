@@ -43,6 +43,8 @@ std::vector<std::unique_ptr<Transport>> make_all_transports(const Config& config
   all.push_back(make_shmq_transport(config, ShmqMode::batched));
   all.push_back(make_shmq_transport(config, ShmqMode::zero_copy));
   all.push_back(make_shmq_transport(config, ShmqMode::blocking));
+  all.push_back(make_shmq_transport(config, ShmqMode::busy_poll_full_fences));
+  all.push_back(make_shmq_transport(config, ShmqMode::blocking_full_fences));
   all.push_back(make_shmq_transport(config, ShmqMode::durable_1ms));
   all.push_back(make_shmq_transport(config, ShmqMode::durable_10ms));
   all.push_back(make_shmq_transport(config, ShmqMode::durable_sync));
