@@ -296,7 +296,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (options.create && !options.from_stdin && options.size > shmq::max_message_size(options.capacity)) {
-    log->error("--size {} does not fit a queue of --capacity {} (the largest message is the capacity minus 16 bytes)",
+    log->error("--size {} does not fit a queue of --capacity {} (the largest message is the capacity minus 40 bytes)",
                options.size, options.capacity);
     return kExitUsage;
   }

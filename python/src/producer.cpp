@@ -197,7 +197,7 @@ void register_producer(py::module_& module) {
           "checkpoint_interval"_a = QueueOptions{}.checkpoint_interval,
           R"(Creates a new queue file at `path` (never replacing anything) and attaches as its producer.
 
-capacity: ring bytes, a power of two from 4 KiB to 1 TiB (the largest message is capacity - 16).
+capacity: ring bytes, a power of two from 4 KiB to 1 TiB (the largest message is capacity - 40).
 durable: keep msync checkpoints so the queue survives an OS crash (a real file system, not
 /dev/shm). checksums: a checksum on every record (default: on for durable queues). mode: the file's
 permission bits, applied exactly. checkpoint_bytes / checkpoint_interval (seconds): when a durable
@@ -245,7 +245,7 @@ An open reservation is abandoned. Closing twice does nothing.)")
       .def_property_readonly("next_sequence", &ProducerHandle::next_sequence,
                              "The sequence number the next message will get.")
       .def_property_readonly("max_message_size", &ProducerHandle::max_message_size,
-                             "The largest message the queue takes (capacity - 16).")
+                             "The largest message the queue takes (capacity - 40).")
       .def_property_readonly("capacity", &ProducerHandle::capacity, "The ring's size in bytes.")
       .def_property_readonly("consumer_attached", &ProducerHandle::consumer_attached,
                              "Whether a consumer is attached now (asks the kernel: not for a hot loop).")

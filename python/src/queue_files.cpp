@@ -81,7 +81,7 @@ any order). Options as for Producer.create. Raises AlreadyExists when anything i
       "Reads a queue file's parameters without attaching (read-only): a QueueInfo. Raises as Consumer.open.");
 
   module.def("max_message_size", &shmq::max_message_size, "capacity"_a,
-             "The largest message a queue of `capacity` ring bytes takes (capacity - 16).");
+             "The largest message a queue of `capacity` ring bytes takes (capacity - 40).");
 }
 
 }  // namespace shmq_python
