@@ -175,7 +175,7 @@ class Scribbler {
 
   void record_header() {
     std::byte* at = ring_ + ring_offset();
-    switch (below(6)) {
+    switch (below(7)) {
       case 0:
         store(at, static_cast<std::uint32_t>(rng_()));
         break;  // length: wild
@@ -190,7 +190,10 @@ class Scribbler {
         break;  // checksum
       case 4:
         store(at + 8, load<std::uint64_t>(at + 8) + below(5) - 2);
-        break;  // sequence: near
+        break;  // commit word: near (the commit bit kept)
+      case 5:
+        store(at + 8, below(2) == 0 ? std::uint64_t{0} : layout::kCommitted | below(1u << 20));
+        break;  // commit word: cleared, or committed with a plausible sequence
       default:
         store(at + 8, rng_());
         break;  // sequence: wild
@@ -204,7 +207,7 @@ class Scribbler {
       store(at + i, static_cast<std::uint8_t>(rng_()));
   }
 
-  // A record that validates (length, sequence, checksum) at the write position, then published:
+  // A record that validates (length, commit word, checksum) at the write position, then published:
   // a hostile producer racing the real one.
   void forged_record() {
     const std::uint64_t write = producer_position();
@@ -217,7 +220,7 @@ class Scribbler {
     for (std::uint32_t i = 0; i < length; ++i) store(at + 16 + i, static_cast<std::uint8_t>(rng_()));
     const std::uint32_t sum = detail::record_checksum(write, seq, length, at + 16, length);
     store(at, std::uint64_t{length} | (std::uint64_t{sum} << 32));
-    store(at + 8, seq);
+    store(at + 8, layout::kCommitted | seq);
     store(base_ + offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence), seq + 1);
     store(base_ + offsetof(layout::Header, producer), write + layout::record_size(length));
   }
