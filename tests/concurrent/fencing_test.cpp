@@ -119,7 +119,14 @@ void run_traffic(const std::function<int()>& producer, const std::function<int()
   EXPECT_EQ(consuming.exit_code(), 0) << "the consumer";
 }
 
-TEST(Fencing, FullWhenRequestedIsRecordedAndCarriesTraffic) {
+// The tests choose the fencing themselves: a SHMQ_FENCING=full in the environment of the run
+// would turn every automatic choice into full fences.
+class FencingTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ::unsetenv("SHMQ_FENCING"); }
+};
+
+TEST_F(FencingTest, FullWhenRequestedIsRecordedAndCarriesTraffic) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 4096});
   const OpenOptions full = parking(Fencing::full);
@@ -128,7 +135,7 @@ TEST(Fencing, FullWhenRequestedIsRecordedAndCarriesTraffic) {
   expect_full(test::read_role_fencing(q.path(), kConsumer), 0);
 }
 
-TEST(Fencing, AutomaticMatchesWhatTheKernelOffers) {
+TEST_F(FencingTest, AutomaticMatchesWhatTheKernelOffers) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 4096});
   {
@@ -141,7 +148,7 @@ TEST(Fencing, AutomaticMatchesWhatTheKernelOffers) {
   expect_automatic(test::read_role_fencing(q.path(), kProducer));
 }
 
-TEST(Fencing, EnvironmentForcesFull) {
+TEST_F(FencingTest, EnvironmentForcesFull) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 4096});
   test::ChildProcess child([&] {
@@ -155,7 +162,7 @@ TEST(Fencing, EnvironmentForcesFull) {
   expect_full(test::read_role_fencing(q.path(), kConsumer), 0);
 }
 
-TEST(Fencing, SeccompDeniedMembarrierIsRecordedAndShownByStat) {
+TEST_F(FencingTest, SeccompDeniedMembarrierIsRecordedAndShownByStat) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 4096});
   test::ChildProcess child([&] {
@@ -172,10 +179,14 @@ TEST(Fencing, SeccompDeniedMembarrierIsRecordedAndShownByStat) {
   EXPECT_NE(stat.out.find("fencing    producer full fence per message (membarrier unavailable: "), std::string::npos)
       << stat.out;
   EXPECT_NE(stat.out.find("(" + std::to_string(EPERM) + ")"), std::string::npos) << stat.out;
+  const test::ProgramRun json = test::ChildProcess({SHMQ_TOOL_PATH, "stat", "--json", q.str()}).finish();
+  ASSERT_EQ(json.exit_code, 0) << test::describe(json);
+  EXPECT_NE(json.out.find("\"full\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("membarrier unavailable: "), std::string::npos) << json.out;
 #endif
 }
 
-TEST(Fencing, SeccompProducerToNormalConsumer) {
+TEST_F(FencingTest, SeccompProducerToNormalConsumer) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 4096});
   const OpenOptions automatic = parking(Fencing::automatic);
@@ -187,7 +198,7 @@ TEST(Fencing, SeccompProducerToNormalConsumer) {
 
 // The seccomp consumer cannot run membarrier while the producer does not fence: it parks in
 // kPollingPark slices, and still receives everything.
-TEST(Fencing, NormalProducerToSeccompConsumer) {
+TEST_F(FencingTest, NormalProducerToSeccompConsumer) {
   test::TempQueue q;
   create_queue(q.path(), {.capacity = 4096});
   const OpenOptions automatic = parking(Fencing::automatic);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -226,9 +227,24 @@ int run_b(const Config& c, std::int64_t budget_ns, const std::filesystem::path& 
   return rc;
 }
 
-// Removes the budget's queue files however the run ends.
+// The current budget's queue files, for the signal handler (unlink is async-signal-safe).
+char g_q1[128];
+char g_q2[128];
+
+extern "C" void remove_and_die(int signo) {
+  ::unlink(g_q1);
+  ::unlink(g_q2);
+  ::signal(signo, SIG_DFL);
+  ::raise(signo);
+}
+
+// Removes the budget's queue files however the run ends (SIGINT and SIGTERM too).
 struct QueueFiles {
   std::filesystem::path q1, q2;
+  QueueFiles(std::filesystem::path a, std::filesystem::path b) : q1(std::move(a)), q2(std::move(b)) {
+    std::snprintf(g_q1, sizeof g_q1, "%s", q1.c_str());
+    std::snprintf(g_q2, sizeof g_q2, "%s", q2.c_str());
+  }
   ~QueueFiles() {
     std::error_code ignored;
     std::filesystem::remove(q1, ignored);
@@ -256,6 +272,9 @@ bool run_budget(const Config& c, std::int64_t budget_ns, int index) {
     return false;
   }
   if (b == 0) {
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // B ends with A, however A ends
     int rc = 1;
     try {
       rc = run_b(c, budget_ns, files.q1, files.q2, report);
@@ -349,7 +368,10 @@ bool run_budget(const Config& c, std::int64_t budget_ns, int index) {
 
 int main(int argc, char** argv) {
   const Config c = parse(argc, argv);
-  shmq::logger()->set_level(spdlog::level::warn);  // the attach and detach messages are noise here
+  ::unsetenv("SHMQ_FENCING");  // --fencing decides
+  shmq::logger()->set_level(spdlog::level::warn);
+  ::signal(SIGINT, remove_and_die);
+  ::signal(SIGTERM, remove_and_die);  // the attach and detach messages are noise here
   std::printf("park/wake stress: fencing %s, %llu round trips per spin budget, liveness interval %lld ms\n",
               c.fencing.c_str(), static_cast<unsigned long long>(c.round_trips), static_cast<long long>(c.liveness_ms));
   for (std::size_t i = 0; i < c.budgets_ns.size(); ++i) {
