@@ -19,14 +19,14 @@ namespace shmq::tool {
 detail::QueueFile open_read_only(const std::filesystem::path& path, bool any_owner);
 
 struct RoleSnapshot {
-  bool attached = false;           // an open file description holds the role's lock (asked the kernel)
-  std::uint32_t pid = 0;           // recorded at the role's last attach: informative only (reused, namespaced)
-  bool attached_flag = false;      // recorded: set at attach, cleared at a clean detach (a killed peer leaves it)
-  std::uint64_t attach_count = 0;  // 0: the role was never taken
-  std::uint64_t position = 0;      // the role line's position (producer: write, consumer: read)
-  std::uint64_t sequence = 0;      // the role line's sequence (producer: next to publish, consumer: next to read)
-  bool waiting = false;            // announced as parked on its futex (stale if it died parked)
-  std::uint32_t fencing = 0;       // layout::kFencing*: how it orders publications before its wake check
+  bool attached = false;            // an open file description holds the role's lock (asked the kernel)
+  std::uint32_t pid = 0;            // recorded at the role's last attach: informative only (reused, namespaced)
+  bool attached_flag = false;       // recorded: set at attach, cleared at a clean detach (a killed peer leaves it)
+  std::uint64_t attach_count = 0;   // 0: the role was never taken
+  std::uint64_t position = 0;       // the role line's position (producer: write, consumer: read)
+  std::uint64_t sequence = 0;       // the role line's sequence (producer: next to publish, consumer: next to read)
+  bool waiting = false;             // announced as parked on its futex (stale if it died parked)
+  std::uint32_t fencing = 0;        // layout::kFencing*: how it orders publications before its wake check
   std::uint32_t fencing_errno = 0;  // why not membarrier (0: it uses it, or full fences were requested)
 };
 

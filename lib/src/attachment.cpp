@@ -31,8 +31,7 @@ void announce_attach(QueueFile& file, Role role) noexcept {
 }
 
 bool attach_fencing(QueueFile& file, Role role, Fencing requested) noexcept {
-  const FencingChoice choice =
-      choose_fencing(requested == Fencing::automatic && !fencing_forced_full_by_environment());
+  const FencingChoice choice = choose_fencing(requested == Fencing::automatic && !fencing_forced_full_by_environment());
   layout::RoleLine& line = role_line(file.header(), role);
   line.fencing_errno.store(static_cast<std::uint32_t>(choice.error), std::memory_order_relaxed);  // informative
   line.fencing.store(choice.fencing, std::memory_order_relaxed);  // ordered by the fence below

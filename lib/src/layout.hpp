@@ -17,7 +17,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'30'51'4D'48'53'7F'00;  // "\0\x7fSHMQ01" read as LE u64
-inline constexpr std::uint32_t kFormatVersion = 2;  // 2: readiness in the record header (commit word)
+inline constexpr std::uint32_t kFormatVersion = 2;                  // 2: readiness in the record header (commit word)
 inline constexpr std::size_t kPageSize = 4096;
 inline constexpr std::size_t kLine = 128;  // two 64-byte lines: the adjacent-line prefetcher pairs them
 inline constexpr std::size_t kHeaderSize =
@@ -168,7 +168,8 @@ static_assert(offsetof(Checkpoint, write_position) == 8 && offsetof(Checkpoint, 
               offsetof(Checkpoint, instance_id) == 40);
 static_assert(offsetof(Identity, checkpoint_bytes) == 56 && offsetof(Identity, checkpoint_interval_ms) == 64);
 static_assert(sizeof(Header) == kHeaderSize && alignof(Header) <= kPageSize);
-static_assert(sizeof(RecordHeader) == 16 && alignof(RecordHeader) == 8 && offsetof(RecordHeader, commit) == kCommitOffset);
+static_assert(sizeof(RecordHeader) == 16 && alignof(RecordHeader) == 8 &&
+              offsetof(RecordHeader, commit) == kCommitOffset);
 static_assert(kHeaderSize % kPageSize == 0 && kMinCapacity % kPageSize == 0);
 
 // A fingerprint of the layout as this binary compiled it: FNV-1a over every size and offset above.

@@ -53,7 +53,8 @@ struct ProducerImpl {
     if (length > writer.max_length()) [[unlikely]] {
       throw Error(ErrorCode::invalid_argument, file.path(),
                   "a message of " + std::to_string(length) + " bytes is larger than this queue takes (" +
-                      std::to_string(writer.max_length()) + " bytes: the capacity minus 40: two record headers and 8 bytes of alignment)");
+                      std::to_string(writer.max_length()) +
+                      " bytes: the capacity minus 40: two record headers and 8 bytes of alignment)");
     }
   }
 
@@ -218,8 +219,8 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
     }
     const CheckpointPolicy policy = options.checkpoints.value_or(
         CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
-    impl->checkpointer = std::make_unique<detail::Checkpointer>(view, path, policy, *last, id.instance_id, walk.end,
-                                                                walk.next_sequence);
+    impl->checkpointer =
+        std::make_unique<detail::Checkpointer>(view, path, policy, *last, id.instance_id, walk.end, walk.next_sequence);
     std::atomic<std::uint64_t>& reclaim = impl->checkpointer->durable_read_position();
     // seq_cst (the default) is more than needed: no checkpointer thread has stored to it yet.
     impl->writer = detail::RingWriter(view, walk.end, reclaim.load(), walk.next_sequence, &reclaim);

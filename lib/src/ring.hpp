@@ -187,10 +187,10 @@ inline std::string describe(const CheckedRecord& r, std::uint64_t expected) {
 
 // The outcome of walking records from one position towards a limit.
 struct Scan {
-  std::uint64_t end = 0;            // position after the last valid record (or padding)
-  std::uint64_t next_sequence = 0;  // sequence the next message would have
-  std::uint64_t messages = 0;       // messages walked
-  std::string stopped;              // empty: reached the limit; else why the walk stopped at `end`
+  std::uint64_t end = 0;                  // position after the last valid record (or padding)
+  std::uint64_t next_sequence = 0;        // sequence the next message would have
+  std::uint64_t messages = 0;             // messages walked
+  std::string stopped;                    // empty: reached the limit; else why the walk stopped at `end`
   RecordFault fault = RecordFault::none;  // what stopped it (not_published: the records simply end)
 };
 

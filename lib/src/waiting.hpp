@@ -111,11 +111,11 @@ inline void wake(layout::WaitLine& line) noexcept {
 // hours or years must not overflow).
 inline std::int64_t add_saturating(std::int64_t a, std::int64_t b) noexcept { return b >= kNever - a ? kNever : a + b; }
 
-// Waits until ready() is true or the absolute `deadline` (monotonic_ns) passes.
-// `ready` re-reads the peer's publication (acquire). `waker_fencing` is the peer's RoleLine::fencing. `peer_vacant` asks whether the
-// peer role is vacant after having been taken (a system call): before the first park, every
-// liveness_interval, and after every wake that brought no data (a peer that detaches cleanly
-// wakes us: it is reported at once, not an interval later).
+// Waits until ready() is true or the absolute `deadline` (monotonic_ns) passes. `ready` re-reads
+// the peer's publication (acquire). `waker_fencing` is the peer's RoleLine::fencing. `peer_vacant`
+// asks whether the peer role is vacant after having been taken (a system call): before the first
+// park, every liveness_interval, and after every wake that brought no data (a peer that detaches
+// cleanly wakes us: it is reported at once, not an interval later).
 template <class Ready, class PeerVacant>
 Status wait_until(layout::WaitLine& line, const std::atomic<std::uint32_t>& waker_fencing, const WaitOptions& options,
                   std::int64_t deadline, Ready&& ready, PeerVacant&& peer_vacant) {
@@ -150,7 +150,7 @@ Status wait_until(layout::WaitLine& line, const std::atomic<std::uint32_t>& wake
     }
     if (now >= deadline) return ready() ? Status::ok : Status::timed_out;
 
-    line.waiting.store(1, std::memory_order_relaxed);  // announce; ordered by the fence below
+    line.waiting.store(1, std::memory_order_relaxed);     // announce; ordered by the fence below
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the waker's fence, or with attach_fencing's
     bool polling = false;
     // Relaxed: the fence above orders it (the attach_fencing argument above).

@@ -392,7 +392,9 @@ void note(const Error& e) {
   if (verbose) std::printf("victim: %s: %s\n", to_string(e.code()), e.what());
 }
 
-bool open_refusal_ok(ErrorCode code) { return code == ErrorCode::damaged_file || code == ErrorCode::peer_broke_protocol; }
+bool open_refusal_ok(ErrorCode code) {
+  return code == ErrorCode::damaged_file || code == ErrorCode::peer_broke_protocol;
+}
 
 std::uint64_t touch(std::span<const std::byte> bytes) {
   std::uint64_t sum = 0;

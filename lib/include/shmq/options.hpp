@@ -40,8 +40,9 @@ struct CheckpointPolicy {
 
 struct CreateOptions {
   // Ring size in bytes: a power of two from 4 KiB to 1 TiB. The file is this plus a 16 KiB header,
-  // fully allocated at create. The largest message is capacity - 40 bytes (its record header, the next record's, which the
-  // producer clears before publishing, and 8 bytes of alignment), and at most 2^31 - 1.
+  // fully allocated at create. The largest message is capacity - 40 bytes (its record header, the
+  // header of the next record, which the producer clears before publishing, and 8 bytes of
+  // alignment), and at most 2^31 - 1.
   std::uint64_t capacity = std::uint64_t{1} << 20;
   // File mode, applied exactly (the umask does not change it).
   mode_t mode = 0600;
