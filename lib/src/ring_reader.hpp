@@ -38,6 +38,8 @@ class RingReader {
   // Reads the next message into `out`; false when none is published at the cursor.
   bool try_read(Message& out) {
     for (;;) {
+      // Nothing published yet: one load of the commit word, and nothing else touched.
+      if (!ready()) return false;
       // Untrusted: a record may extend at most one ring past what we released.
       const CheckedRecord r = check_record(view_, cursor_, next_sequence_, released_ + view_.capacity - cursor_);
       if (r.fault != RecordFault::none) [[unlikely]] {
