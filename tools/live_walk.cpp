@@ -53,7 +53,9 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
     while (reader.cursor() - live.read < span) {
       Message m;
       if (!reader.try_read(m)) {
-        // The producer stores a record's commit word before the position after it.
+        // try_read may have skipped padding that ends at the write position: the walk is done.
+        // Short of it, the producer stores a record's commit word before the position after it.
+        if (reader.cursor() - live.read >= span) break;
         throw Error(ErrorCode::peer_broke_protocol, {}, "no record published before the write position");
       }
       // The consumer reads by commit words, so try_read may find records published after the
