@@ -56,8 +56,11 @@ def main_thread_task() -> str:
     return f"{os.getpid()}/task/{threading.main_thread().native_id}"
 
 
+# The child installs Python's SIGINT handler itself: started from a shell job that ignores SIGINT
+# (a background `cmd &` without job control), it would inherit SIG_IGN and never see Ctrl-C.
 CHILD_RECEIVE = """
-import sys, shmq
+import signal, sys, shmq
+signal.signal(signal.SIGINT, signal.default_int_handler)
 consumer = shmq.Consumer.open(sys.argv[1])
 print("waiting", flush=True)
 try:
