@@ -65,6 +65,7 @@ enum class Fencing {
   // the environment, `full`. `shmq stat` shows what each side uses, and why.
   automatic,
   // One full fence per publication or release (an `mfence` on x86): no system call when parking.
+  // Cheaper where most waits park: a membarrier costs tens of microseconds on some VMs.
   full,
 };
 
