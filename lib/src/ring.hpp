@@ -44,9 +44,9 @@ inline layout::RecordHeader load_record_header(const std::byte* at) noexcept {
   return {static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(first >> 32), commit};
 }
 
-// The commit word alone (0: nothing published at `at` yet).
-inline std::uint64_t load_commit_word(const std::byte* at, int order = __ATOMIC_ACQUIRE) noexcept {
-  return __atomic_load_n(reinterpret_cast<const std::uint64_t*>(at + layout::kCommitOffset), order);
+// The commit word alone (0: nothing published at `at` yet), with acquire like load_record_header.
+inline std::uint64_t load_commit_word(const std::byte* at) noexcept {
+  return __atomic_load_n(reinterpret_cast<const std::uint64_t*>(at + layout::kCommitOffset), __ATOMIC_ACQUIRE);
 }
 
 // Writes length and checksum; the record stays unpublished until store_commit_word.
