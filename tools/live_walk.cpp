@@ -46,24 +46,30 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
   result.first_sequence = live.read_sequence;
   result.next_sequence = live.read_sequence;
 
-  const std::uint64_t span = live.write - live.read;
+  // The commit words say what is published (queue_file.hpp, published_lower_bound): walk them from
+  // the read position to the first that is 0, which must lie at or past `live.write`, since the
+  // producer stores its position word only after the commit words it covers. Records published
+  // during the walk are walked too; `write` becomes the end the walk found.
+  const std::uint64_t at_least = live.write - live.read;
   detail::RingReader reader(view, live.read, live.read_sequence);
   bool past_write = false;
   try {
-    while (reader.cursor() - live.read < span) {
+    for (;;) {
+      // A producer keeps the 16 bytes after its last record free: a ring of records from a read
+      // position that stayed put is damage; one the consumer moved past is a race (below).
+      if (reader.cursor() - live.read >= view.capacity) {
+        throw Error(ErrorCode::peer_broke_protocol, {}, "records fill the whole ring");
+      }
       Message m;
       if (!reader.try_read(m)) {
-        // try_read may have skipped padding that ends at the write position: the walk is done.
-        // Short of it, the producer stores a record's commit word before the position after it.
-        if (reader.cursor() - live.read >= span) break;
+        // try_read skips padding before it finds nothing: the cursor is where the records end.
+        if (reader.cursor() - live.read >= at_least) break;
         throw Error(ErrorCode::peer_broke_protocol, {}, "no record published before the write position");
       }
-      // The consumer reads by commit words, so try_read may find records published after the
-      // snapshot: one that starts at or past the write position is not part of this walk; one that
-      // starts before it and ends past it breaks the rule that positions end records.
+      // The position word is stored at record boundaries only: a record that starts before it
+      // and ends past it breaks the format.
       const std::uint64_t start = reader.last_record_position() - live.read;
-      if (start >= span) break;
-      if (start + layout::record_size(m.bytes.size()) > span) {
+      if (start < at_least && start + layout::record_size(m.bytes.size()) > at_least) {
         past_write = true;
         throw Error(ErrorCode::peer_broke_protocol, {},
                     "record length " + std::to_string(m.bytes.size()) + " runs past the write position");
@@ -72,6 +78,7 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
       ++result.messages;
       result.next_sequence = m.sequence + 1;
       if (visit && !visit(record)) {
+        result.write = reader.cursor();
         result.end = WalkEnd::stopped;
         return result;
       }
@@ -89,6 +96,7 @@ WalkResult walk_live_region(const detail::RingView& view, const std::function<bo
   }
   // Complete even if the consumer moved meanwhile: every record visited passed the checks (a record
   // overwritten by a later lap would carry a later sequence number and fail them).
+  result.write = reader.cursor();
   return result;
 }
 

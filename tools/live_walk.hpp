@@ -1,5 +1,5 @@
-// Walking the live region of a queue, [read position, write position), through a read-only
-// mapping while the producer and the consumer may be running.
+// Walking the live region of a queue, from the read position to the end of the published records,
+// through a read-only mapping while the producer and the consumer may be running.
 //
 // The walk uses the library's RingReader, so every record is checked exactly as the consumer
 // checks it (sequence, length, padding, checksum), and never calls release(): nothing is written.
@@ -28,7 +28,7 @@ struct LiveRecord {
 };
 
 enum class WalkEnd {
-  complete,  // every message up to the write position was visited
+  complete,  // every published message was visited (to the first commit word that is 0)
   stopped,   // the visitor returned false
   raced,     // the consumer moved while the walk read bytes it may have released: not trustworthy
   damaged,   // a position or record breaks the format (see `fault`)
@@ -36,8 +36,8 @@ enum class WalkEnd {
 
 struct WalkResult {
   WalkEnd end = WalkEnd::complete;
-  std::uint64_t read = 0;  // positions the walk started from
-  std::uint64_t write = 0;
+  std::uint64_t read = 0;   // the read position the walk started from
+  std::uint64_t write = 0;  // where the published records end (complete, stopped: as the walk found it)
   std::uint64_t first_sequence = 0;  // sequence of the first message at or after `read`
   std::uint64_t messages = 0;        // messages visited
   std::uint64_t next_sequence = 0;   // sequence after the last message visited

@@ -90,6 +90,39 @@ int make_durable_again(int fd, const RingView& view, const layout::Checkpoint& l
   return rewrite_and_sync(fd, slot, sizeof(layout::Checkpoint), slot_offset);
 }
 
+int clear_unpublished_commit_words(const RingView& view, std::uint64_t from, std::uint64_t to,
+                                   std::uint64_t next_sequence) {
+  const std::uint64_t mask = view.capacity - 1;
+  const std::uint64_t no_page = ~std::uint64_t{0};
+  std::uint64_t dirty_first = no_page;  // a run of consecutive dirty pages, synced as one range
+  std::uint64_t dirty_end = 0;
+  auto sync_run = [&]() -> int {
+    if (dirty_first == no_page) return 0;
+    const int rc = sync_range(view.data + dirty_first * layout::kPageSize, (dirty_end - dirty_first) * layout::kPageSize);
+    dirty_first = no_page;
+    return rc;
+  };
+  for (std::uint64_t position = from; position != to; position += 8) {
+    const std::uint64_t offset = position & mask;
+    if (offset == 0) {  // the ring wraps: the run of dirty pages ends
+      if (const int rc = sync_run(); rc != 0) return rc;
+    }
+    auto* word = reinterpret_cast<std::uint64_t*>(view.data + offset);
+    // Relaxed: no peer reads these bytes now (no consumer reads past the first commit word that is
+    // 0, at `from`); atomic because a consumer may read its own words nearby.
+    const std::uint64_t value = __atomic_load_n(word, __ATOMIC_RELAXED);
+    if ((value & layout::kCommitted) == 0 || sequence_of(value) < next_sequence) continue;
+    __atomic_store_n(word, std::uint64_t{0}, __ATOMIC_RELAXED);
+    const std::uint64_t page = offset / layout::kPageSize;
+    if (dirty_first != no_page && page > dirty_end) {
+      if (const int rc = sync_run(); rc != 0) return rc;
+    }
+    if (dirty_first == no_page) dirty_first = page;
+    dirty_end = page + 1;
+  }
+  return sync_run();
+}
+
 Checkpointer::Checkpointer(RingView view, std::filesystem::path path, CheckpointPolicy policy,
                            const layout::Checkpoint& last, std::uint64_t instance_id, std::uint64_t published,
                            std::uint64_t next_sequence)

@@ -42,6 +42,20 @@ int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter);
 // then msync writes it: records first, then the slot. Returns 0 or the errno.
 int make_durable_again(int fd, const RingView& view, const layout::Checkpoint& last, std::uint64_t write);
 
+// Clears every 8-byte word of ring positions [from, to) (to - from <= capacity) that could be read
+// as the commit word of a record with sequence `next_sequence` or later (bit 63 set, sequence at
+// least that), then syncs the pages it changed. For a producer attaching to a durable queue,
+// before it writes anything: [from, to) is the ring its predecessor could have staged records in.
+// A predecessor killed with a staged batch leaves commit words in its later records (a batch is
+// published by its first record's word alone). In the page cache they are unreachable, but the
+// disk keeps any version of each page: after a power loss, a header page whose write position
+// covers the new records and a ring page that still holds the staged one would let that record
+// validate, keyed by the same position and sequence as the new record written there. Words of
+// earlier laps carry lower sequences and never validate; payload words that merely look like
+// commit words are in free space. Returns 0 or the errno of the failed msync.
+int clear_unpublished_commit_words(const RingView& view, std::uint64_t from, std::uint64_t to,
+                                   std::uint64_t next_sequence);
+
 // The producer's published position and the sequence after it, stored by the producer thread and
 // loaded as one consistent pair by a checkpoint in another thread (a seqlock without fences: the
 // values are stored with release and loaded with acquire, so seeing a value of round k+1 implies

@@ -19,8 +19,11 @@ void failpoint(const char* name) noexcept {
   const std::size_t length = std::strlen(name);
   if (std::strncmp(spec, name, length) != 0 || (spec[length] != '\0' && spec[length] != ':')) return;
   const long target = spec[length] == ':' ? std::atol(spec + length + 1) : 1;
+  const char* action = spec[length] == ':' ? std::strchr(spec + length + 1, ':') : nullptr;
+  const bool stop = action != nullptr && std::strcmp(action, ":stop") == 0;
   if (owner.exchange(::getpid()) != ::getpid()) hits.store(0);
-  if (hits.fetch_add(1) + 1 >= target) ::kill(::getpid(), SIGKILL);
+  const long hit = hits.fetch_add(1) + 1;
+  if (stop ? hit == target : hit >= target) ::kill(::getpid(), stop ? SIGSTOP : SIGKILL);
 }
 
 }  // namespace shmq::detail

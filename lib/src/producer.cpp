@@ -186,7 +186,8 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
   detail::take_role(impl->file, Role::producer);
   // Resume: the next sequence number is the one after the last published message. Walk from the
   // read position over every published record, checking each, to the first commit word that is
-  // still 0: our predecessor may have published records after its last position store.
+  // still 0 (the commit words say what is published; our predecessor may have been killed after a
+  // publication and before its position store, and the consumer may have released past it).
   const detail::RingView view = impl->file.ring_view();
   const detail::LivePositions live = detail::read_live_positions(view, path);
   const detail::Scan walk = detail::scan_records(view, live.read, live.read + view.capacity, live.read_sequence);
@@ -212,6 +213,13 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
                       std::to_string(last->counter) + " (read " + std::to_string(last->read_position) + ", write " +
                       std::to_string(last->write_position) + ")");
     }
+    // A predecessor's staged batch must never validate after a power loss, whichever versions of
+    // its pages the disk kept: clear it, durably, before anything is written over it.
+    if (const int rc = detail::clear_unpublished_commit_words(view, walk.end, last->read_position + view.capacity,
+                                                             walk.next_sequence);
+        rc != 0) {
+      throw Error(ErrorCode::io, path, "cannot clear and sync the records a killed producer staged", rc);
+    }
     // What the page cache shows may never have reached the disk: trust nothing, neither for
     // reuse nor for acknowledgements, until this producer has made it durable itself.
     if (const int rc = detail::make_durable_again(impl->file.fd(), view, *last, walk.end); rc != 0) {
@@ -227,6 +235,11 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
   } else {
     impl->writer = detail::RingWriter(view, walk.end, live.read, walk.next_sequence);
   }
+  // The position word follows the walk at once, not at our first publication: a predecessor
+  // killed before its last position store left it behind the records, and the tools, a
+  // restarting consumer and recovery read it. Release: pairs with read_live_positions' acquire.
+  impl->file.header().producer.sequence.store(walk.next_sequence, std::memory_order_relaxed);  // ordered by the store below
+  impl->file.header().producer.position.store(walk.end, std::memory_order_release);
   detail::announce_attach(impl->file, Role::producer);
   impl->writer.use_membarrier(detail::attach_fencing(impl->file, Role::producer, options.fencing));
   logger()->info("producer attached to {} (next sequence {}, {} messages not yet consumed)", path.string(),

@@ -234,15 +234,17 @@ LivePositions read_live_positions(const RingView& view, const std::filesystem::p
   const layout::Header& h = *view.header;
   LivePositions p;
   // ATTACH: acquire pairs with the releasing stores of both positions (RingWriter::publish,
-  // RingReader::release): the records and sequence words before them are complete.
-  // Read before write: the consumer can never pass a write position loaded after its own.
+  // RingReader::release): the records and sequence words before them are complete. The position
+  // word may lag the commit words, so the consumer can be ahead of it (published_lower_bound).
   p.read = h.consumer.position.load(std::memory_order_acquire);
-  p.write = h.producer.position.load(std::memory_order_acquire);
-  if (p.write % layout::kRecordAlign != 0 || p.read % layout::kRecordAlign != 0 || p.write - p.read > view.capacity) {
-    fail_open(
-        ErrorCode::damaged_file, path,
-        "impossible positions: read " + str(p.read) + ", write " + str(p.write) + ", capacity " + str(view.capacity));
+  p.write_word = h.producer.position.load(std::memory_order_acquire);
+  const std::optional<std::uint64_t> write = published_lower_bound(p.read, p.write_word, view.capacity);
+  if (!write) {
+    fail_open(ErrorCode::damaged_file, path,
+              "impossible positions: read " + str(p.read) + ", write " + str(p.write_word) + ", capacity " +
+                  str(view.capacity));
   }
+  p.write = *write;
   // The record at the read position, if one is published there, carries the next sequence (the
   // commit word there is 0 or that record's: the producer clears it before publishing the record
   // before it). With none, the consumer's stored sequence is exact: it stores its sequence before

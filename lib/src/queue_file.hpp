@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include <boost/interprocess/mapped_region.hpp>
@@ -74,14 +75,33 @@ class QueueFile {
 // See shmq::create_queue.
 void create_queue_file(const std::filesystem::path& path, const CreateOptions& options);
 
+// Where the published records end. In format 2 the truth is the chain of commit words: starting at
+// the read position, every record whose commit word carries the sequence due there is published,
+// and the first commit word that is 0 ends the records. The producer's position word is a lower
+// bound of that end, stored (release) after each publication's commit word. A producer killed or
+// stopped between the two stores leaves it one publication behind, and the consumer, which reads
+// commit words, may already have received and released that publication: its read position is
+// then ahead of the word, by at most one publication (less than a ring). So the published end is
+// at or after whichever of the two positions is later; nullopt when the pair is impossible
+// (unaligned, or more than a ring apart either way).
+constexpr std::optional<std::uint64_t> published_lower_bound(std::uint64_t read, std::uint64_t write_word,
+                                                             std::uint64_t capacity) noexcept {
+  if (read % layout::kRecordAlign != 0 || write_word % layout::kRecordAlign != 0) return std::nullopt;
+  if (write_word - read <= capacity) return write_word;
+  if (read - write_word <= capacity) return read;  // the consumer released past a lagging word
+  return std::nullopt;
+}
+
 // The two positions and the sequence numbers they stand for, read and checked at attach.
 struct LivePositions {
   std::uint64_t read = 0;           // consumer's released position
-  std::uint64_t write = 0;          // producer's published position
+  std::uint64_t write = 0;          // published_lower_bound(): the records reach at least this far
+  std::uint64_t write_word = 0;     // the producer's position word as stored (may lag `write`)
   std::uint64_t read_sequence = 0;  // sequence of the first message at or after `read`
 };
 // Reads and checks both positions and finds the sequence number at the read position: from the
 // first record header there, or (nothing published past it) from the consumer's stored sequence.
+// Throws Error(damaged_file) naming `path` when the positions are impossible.
 LivePositions read_live_positions(const RingView& view, const std::filesystem::path& path);
 
 // The consumer stores its sequence word, then its position (RingReader::release), so one killed

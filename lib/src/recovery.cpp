@@ -26,12 +26,13 @@ void adopt_boot(layout::Header& h, const std::filesystem::path& path) {
   std::memcpy(h.boot.boot_id, boot.data(), boot.size());
 }
 
-// Sequence of the first message at or after `position` (< limit), from its record header.
-std::uint64_t sequence_at(const RingView& view, std::uint64_t position, std::uint64_t limit, std::uint64_t if_empty) {
-  const std::uint64_t tail = view.capacity - (position & (view.capacity - 1));
-  if (tail < sizeof(layout::RecordHeader)) position += tail;
-  if (position - limit == 0 || limit - position > view.capacity) return if_empty;
-  return sequence_of(load_record_header(view.data + (position & (view.capacity - 1))).commit);
+// Sequence of the message whose commit word is at the first record position at or after
+// `position`, if one is committed there (0 there: nothing published; other words: damage).
+std::optional<std::uint64_t> committed_sequence_at(const RingView& view, std::uint64_t position) {
+  const std::uint64_t at = next_record_position(position, view.capacity);
+  const std::uint64_t commit = load_commit_word(view.data + (at & (view.capacity - 1)));
+  if ((commit & layout::kCommitted) == 0) return std::nullopt;
+  return sequence_of(commit);
 }
 
 // Zeroes the ring bytes of positions [from, to) (to - from <= capacity) and syncs them.
@@ -134,7 +135,10 @@ RecoveryReport recover_if_needed(QueueFile& file) {
   if (!checkpoint) refuse(file.path(), "needs recovery, but both checkpoint slots are invalid");
   const std::uint64_t read = checkpoint->read_position;
   const std::uint64_t durable_end = checkpoint->write_position;
-  const std::uint64_t read_sequence = sequence_at(view, read, durable_end, checkpoint->write_sequence);
+  // Durable records from `read` on: the first one carries the sequence there; none: the checkpoint's.
+  const std::uint64_t read_sequence = read == durable_end
+                                          ? checkpoint->write_sequence
+                                          : committed_sequence_at(view, read).value_or(checkpoint->write_sequence);
 
   // Everything up to the checkpoint's write position was synced before the checkpoint: it must
   // all be there. Past it, keep what validates (only checksums can tell a torn record).
@@ -174,11 +178,45 @@ RecoveryReport recover_if_needed(QueueFile& file) {
   return report;
 }
 
+namespace {
+
+// What a file shows of the sequence numbers handed out so far: the sequence words of both role
+// lines and of each valid checkpoint. Each is at most the true next sequence in an undamaged file
+// (the producer stores its word after publishing, the consumer its word for what it read, a
+// checkpoint what was published). A word with the commit bit set cannot be a sequence number.
+struct SequenceEvidence {
+  std::optional<std::uint64_t> highest;
+  std::string words;  // for the error: every word and where it is
+};
+
+SequenceEvidence sequence_evidence(const layout::Header& h, const layout::Identity& id) {
+  SequenceEvidence e;
+  auto add = [&](const char* what, std::uint64_t word) {
+    e.words += std::string(e.words.empty() ? "" : ", ") + what + " " + std::to_string(word);
+    if ((word & layout::kCommitted) != 0) {
+      e.words += " (impossible)";
+      return;
+    }
+    e.highest = std::max(e.highest.value_or(0), word);
+  };
+  add("producer line", h.producer.sequence.load(std::memory_order_relaxed));
+  add("consumer line", h.consumer.sequence.load(std::memory_order_relaxed));
+  for (int slot = 0; slot < 2; ++slot) {
+    if (const std::optional<layout::Checkpoint> c = read_checkpoint_slot(h, slot, id)) {
+      add(slot == 0 ? "checkpoint slot 0" : "checkpoint slot 1", c->write_sequence);
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
 }  // namespace shmq::detail
 
 namespace shmq {
 
-RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options) {
+RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options,
+                            const RepairOptions& repair) {
   using namespace detail;
   QueueFile file = QueueFile::open(path, Access::read_write, options);
   take_role(file, Role::producer);  // nobody may use the queue while it is repaired
@@ -194,24 +232,61 @@ RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions
     throw Error(ErrorCode::damaged_file, path,
                 "cannot repair: the read position " + std::to_string(read) + " is not aligned");
   }
-  const std::uint64_t fallback =
-      checkpoint ? checkpoint->write_sequence : h.consumer.sequence.load(std::memory_order_relaxed);
-  const std::uint64_t read_sequence = sequence_at(view, read, read + view.capacity, fallback);
-  // Keep only what the file's write position says was published (staged records were never
-  // sent). A write position that is itself impossible vouches for nothing: then checksums
-  // decide how far records are valid, and without them nothing is kept.
-  const std::uint64_t published = h.producer.position.load(std::memory_order_relaxed);
-  const bool vouches = published % layout::kRecordAlign == 0 && published - read <= view.capacity;
-  const std::uint64_t limit = vouches ? published : view.checksums ? read + view.capacity : read;
-  Scan scan = scan_records(view, read, limit, read_sequence);
-  if (scan.stopped.empty()) scan.stopped = vouches ? "the write position" : "end of the ring";
+  // How far records may be kept. In the boot that wrote the file the page cache is the one the
+  // peers wrote, and the commit words say what was published (staged records sit behind a 0),
+  // as at attach. After a reboot the pages may be any versions the disk kept: then only up to the
+  // write position the file holds, as recovery does (a staged record may validate); a position
+  // that is itself impossible vouches for nothing, and then checksums decide how far records are
+  // valid, and without them nothing is kept.
+  const bool live_cache = used_in_this_boot(h, path);
+  const std::optional<std::uint64_t> published =
+      published_lower_bound(read, h.producer.position.load(std::memory_order_relaxed), view.capacity);
+  const std::uint64_t limit = live_cache  ? read + view.capacity
+                              : published ? *published
+                              : view.checksums ? read + view.capacity
+                                               : read;
+  // The records decide the sequence at `read` when a valid one is there; else the file's words.
+  const SequenceEvidence evidence = sequence_evidence(h, file.identity());
+  Scan scan;
+  if (const std::optional<std::uint64_t> at_read = committed_sequence_at(view, read)) {
+    scan = scan_records(view, read, limit, *at_read);
+  }
+  if (scan.messages == 0) scan = Scan{read, evidence.highest.value_or(0), 0, "no valid record at the read position"};
+  if (scan.stopped.empty()) scan.stopped = live_cache ? "the records end" : published ? "the write position" : "end of the ring";
+
+  const bool untold = scan.messages == 0 && !evidence.highest;
+  const bool reuses = evidence.highest && *evidence.highest > scan.next_sequence;
+  if (repair.next_sequence) {
+    const std::uint64_t least = std::max(scan.next_sequence, evidence.highest.value_or(0));
+    if (*repair.next_sequence < least) {
+      throw Error(ErrorCode::usage, path,
+                  "cannot repair with next sequence " + std::to_string(*repair.next_sequence) + ": the file shows " +
+                      std::to_string(least) + " was reached (" + evidence.words + ")");
+    }
+    if (*repair.next_sequence != scan.next_sequence) {
+      scan = Scan{read, *repair.next_sequence, 0,
+                  "the next sequence was set to " + std::to_string(*repair.next_sequence) + " (the ring holds no gap)"};
+    }
+  } else if (untold || reuses) {
+    throw Error(ErrorCode::damaged_file, path,
+                (untold ? std::string("cannot repair: nothing tells the next sequence number (no valid record at the "
+                                      "read position, and no sequence word that can be one: ")
+                        : "cannot repair: the records kept end at sequence " + std::to_string(scan.next_sequence) +
+                              ", but the file shows " + std::to_string(*evidence.highest) +
+                              " was reached, so continuing would hand out numbers again (") +
+                    evidence.words +
+                    "); give the next sequence number (shmq repair --next-sequence N) to repair it anyway "
+                    "(the file was left untouched)");
+  }
+  const std::uint64_t read_sequence = scan.next_sequence - scan.messages;
   RecoveryReport report;
   report.ran = true;
   report.checkpoint = checkpoint ? checkpoint->counter : 0;
   report.durable_sequence = checkpoint ? checkpoint->write_sequence : 0;
   install_state(file, view, read, read_sequence, scan, checkpoint ? checkpoint->counter + 1 : 1, report);
-  logger()->warn("repaired {}: {} messages kept from sequence {}, {} bytes cleared ({})", path.string(),
-                 report.recovered_messages, report.read_sequence, report.discarded_bytes, report.stopped_because);
+  logger()->warn("repaired {}: {} messages kept from sequence {}, next sequence {}, {} bytes cleared ({})",
+                 path.string(), report.recovered_messages, report.read_sequence, report.next_sequence,
+                 report.discarded_bytes, report.stopped_because);
   return report;
 }
 

@@ -91,6 +91,19 @@ inline std::int64_t deadline_after(std::chrono::nanoseconds timeout) noexcept {
 // The longest park of a waiter that cannot run membarrier while its waker does not fence.
 inline constexpr std::int64_t kPollingPark = 1'000'000;  // ns
 
+// Wakes in a row that bring no data, after which a waiter stops trusting the epoch: a broken or
+// hostile peer that bumps it again and again would otherwise keep the parked side looping, one
+// liveness system call per round. The waiter then naps instead (kPollingPark, doubling up to the
+// liveness interval; no futex, whose word keeps changing), asks about the peer only at the
+// liveness interval, and trusts the futex again after a nap during which the epoch stayed put.
+inline constexpr int kTrustedWakes = 4;
+
+// Sleeps until the absolute `deadline` (monotonic_ns), or a signal.
+inline void nap_until(std::int64_t deadline) noexcept {
+  const timespec ts{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
+  ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+}
+
 // Orders a publication (or release) before the caller's load of the peer's `waiting` flag, as
 // the caller's own RoleLine::fencing says (see the wake protocol above).
 inline void fence_before_waiting_check(bool membarrier) noexcept {
@@ -133,6 +146,8 @@ Status wait_until(layout::WaitLine& line, const std::atomic<std::uint32_t>& wake
                      .count());
   bool check_liveness = true;  // before the first park
   std::int64_t next_liveness_check = 0;
+  int wakes_without_data = 0;       // in a row (kTrustedWakes)
+  std::int64_t nap = kPollingPark;  // while the epoch is not trusted
   for (;;) {
     // Before the liveness check: a peer that drops its lock after the check bumps the epoch after
     // this load (its detach wakes us), so the futex_wait below cannot sleep through its departure.
@@ -164,13 +179,27 @@ Status wait_until(layout::WaitLine& line, const std::atomic<std::uint32_t>& wake
     }
     std::int64_t wake_at = std::min(deadline, next_liveness_check);
     if (polling) wake_at = std::min(wake_at, add_saturating(now, kPollingPark));
-    const timespec ts{static_cast<time_t>(wake_at / 1'000'000'000), static_cast<long>(wake_at % 1'000'000'000)};
-    futex_wait(line.epoch, epoch, &ts);
+    const bool trusted = wakes_without_data < kTrustedWakes;
+    bool woken_early = false;
+    if (trusted) {
+      const timespec ts{static_cast<time_t>(wake_at / 1'000'000'000), static_cast<long>(wake_at % 1'000'000'000)};
+      woken_early = futex_wait(line.epoch, epoch, &ts) != FutexResult::timed_out;
+    } else {
+      nap_until(std::min(wake_at, add_saturating(now, nap)));
+      nap = std::min(2 * nap, interval);
+    }
     line.waiting.store(0, std::memory_order_relaxed);
     if (ready()) return Status::ok;
-    // Woken without data (a detaching peer, an epoch that moved before we slept, a spurious wake,
-    // or the timeout): ask about the peer before sleeping again.
-    check_liveness = true;
+    if (trusted) {
+      // Woken without data (a detaching peer, an epoch that moved before we slept, a spurious
+      // wake): ask about the peer before sleeping again, unless it keeps happening. A wait that
+      // timed out saw the epoch stay put: the count starts again.
+      wakes_without_data = woken_early ? wakes_without_data + 1 : 0;
+      check_liveness = woken_early && wakes_without_data < kTrustedWakes;
+    } else if (line.epoch.load(std::memory_order_relaxed) == epoch) {
+      wakes_without_data = 0;  // quiet again during the nap: the futex can be trusted
+      nap = kPollingPark;
+    }
   }
 }
 

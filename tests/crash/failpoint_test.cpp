@@ -28,17 +28,6 @@ namespace {
 
 using namespace crash_test;
 
-// Runs `body` in a child with SHMQ_FAILPOINT=spec and expects the failpoint to kill it.
-void expect_killed_at(const std::string& spec, const std::function<int()>& body) {
-  test::ChildProcess child([&] {
-    ::setenv("SHMQ_FAILPOINT", spec.c_str(), 1);
-    return body();
-  });
-  const int status = child.wait();
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-      << "failpoint " << spec << " was not hit (exit status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ")";
-}
-
 std::string param_name(const ::testing::TestParamInfo<const char*>& p) {
   std::string n = p.param;
   for (char& c : n)

@@ -8,15 +8,27 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "checkpoint.hpp"
 #include "layout.hpp"
 #include "queue_file.hpp"
+#include "support/child_process.hpp"
 #include "support/fake_system.hpp"
 #include "support/temp_queue.hpp"
 
 namespace shmq::crash_test {
+
+void expect_killed_at(const std::string& spec, const std::function<int()>& body) {
+  test::ChildProcess child([&] {
+    ::setenv("SHMQ_FAILPOINT", spec.c_str(), 1);
+    return body();
+  });
+  const int status = child.wait();
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "failpoint " << spec << " was not hit (exit status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ")";
+}
 namespace {
 
 std::vector<std::byte> payload(std::uint64_t seq) {

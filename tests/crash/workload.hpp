@@ -2,10 +2,15 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <string>
 
 #include "shmq/shmq.hpp"
 
 namespace shmq::crash_test {
+
+// Runs `body` in a child with SHMQ_FAILPOINT=spec and expects the failpoint to kill it.
+void expect_killed_at(const std::string& spec, const std::function<int()>& body);
 
 // A durable queue whose checkpoints come only from sync() and from a producer short of space.
 CreateOptions durable_options();

@@ -15,6 +15,7 @@
 #include "layout.hpp"
 #include "shmq/shmq.hpp"
 #include "support/child_process.hpp"
+#include "support/disk_image.hpp"
 #include "support/fake_system.hpp"
 #include "support/temp_queue.hpp"
 
@@ -279,6 +280,68 @@ TEST(Recovery, RecordsCommittedButNeverPublishedAreNotDelivered) {
   EXPECT_EQ(Producer::open(q.path()).next_sequence(), 3u);
 }
 
+// A killed producer's staged batch carries commit words in every record but the first. A new
+// producer writes records of the same sizes over it, with the same positions and sequences. The
+// disk keeps any version of each dirty page: here the header page with the new write position and
+// the new first record's page, but the second record's page as the kernel wrote it back while the
+// batch was staged. That old record validates (its checksum is keyed by exactly that position and
+// sequence) unless the new producer cleared it, durably, before writing over it.
+TEST(Recovery, AStagedRecordOverwrittenAfterARestartIsNeverDelivered) {
+  TempQueue q("/tmp");
+  TempQueue image("/tmp");
+  TempQueue disk_copy("/tmp");
+  create_queue(q.path(), durable());
+  test::DiskImage disk(q.path(), image.path(), test::DiskImage::Start::copy_the_file);
+  const CheckpointPolicy explicit_only{0, std::chrono::milliseconds(0)};
+  // Three short messages, then A, which ends where the second ring page starts, then B there.
+  const std::uint64_t first_three = 3 * layout::record_size(text(0).size());
+  const std::size_t a_length = layout::kPageSize - first_three - sizeof(layout::RecordHeader);
+  const std::string a_staged(a_length, 'a'), b_staged(100, 'b');
+  const std::string a_new(a_length, 'A'), b_new(100, 'B');
+  const std::size_t b_page = test::DiskImage::kFirstRingPage + 1;
+  test::ChildProcess first([&] {
+    Producer p = Producer::open(q.path(), {.checkpoints = explicit_only});
+    for (std::uint64_t i = 0; i < 3; ++i)
+      if (!p.send(text(i))) return 3;
+    if (p.sync() != 3) return 4;
+    if (!p.try_send(a_staged, Publish::later) || !p.try_send(b_staged, Publish::later)) return 5;
+    disk.write_back(b_page);      // B, committed, as the batch stood
+    ::kill(::getpid(), SIGKILL);  // dies with the batch staged (the destructor would publish it)
+    return 6;
+  });
+  const int status = first.wait();
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
+  {
+    Producer p = Producer::open(q.path(), {.checkpoints = explicit_only});
+    ASSERT_EQ(p.next_sequence(), 3u);
+    ASSERT_TRUE(p.send(a_new));
+    ASSERT_TRUE(p.send(b_new));
+    // The power fails before any further sync; then the adversary's choice of page versions: the
+    // header page and A's page as the page cache has them, B's page as the disk last had it.
+    disk.cut_now();
+    disk.copy_image_to(disk_copy.path());
+    const std::vector<char> now = test::read_file(q.path());
+    for (const std::size_t page : {std::size_t{0}, test::DiskImage::kFirstRingPage}) {
+      patch(disk_copy.path(), page * layout::kPageSize, now.data() + page * layout::kPageSize, layout::kPageSize);
+    }
+  }
+  test::FakeSystem fake;
+  fake.reboot();
+  Consumer c = Consumer::open(disk_copy.path());
+  ASSERT_TRUE(c.recovery_report().ran);
+  std::vector<std::string> delivered;
+  while (c.poll([&](const Message& m) {
+    EXPECT_EQ(m.sequence, delivered.size());
+    delivered.emplace_back(m.text());
+  }) > 0) {
+  }
+  ASSERT_GE(delivered.size(), 4u);
+  EXPECT_EQ(delivered[3], a_new);
+  for (std::size_t i = 4; i < delivered.size(); ++i) {
+    EXPECT_NE(delivered[i], b_staged) << "message " << i << " was staged by a killed producer, never published";
+  }
+}
+
 TEST(Repair, BothSlotsInvalidRepairKeepsTheValidRecords) {
   TempQueue q("/tmp");
   test::FakeSystem fake;
@@ -309,11 +372,86 @@ TEST(Repair, DamagedRecordEndsTheQueueThere) {
   patch(q.path(), offset + 16, &junk, 1);  // message 3
   fake.reboot();
   EXPECT_THROW((void)Producer::open(q.path()), Error);
-  const RecoveryReport r = repair_queue(q.path());
-  EXPECT_EQ(r.next_sequence, 3u);
-  EXPECT_NE(r.stopped_because.find("checksum"), std::string::npos) << r.stopped_because;
+  // Messages 3 to 5 were handed out (the producer's sequence word says 6): continuing at 3 would
+  // hand their numbers out again, to other messages. Repair says so and changes nothing.
+  const std::vector<char> before = test::read_file(q.path());
+  try {
+    (void)repair_queue(q.path());
+    FAIL() << "repaired although continuing would reuse sequence numbers";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::damaged_file);
+    EXPECT_NE(std::string(e.what()).find("end at sequence 3, but the file shows 6 was reached"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--next-sequence"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test::read_file(q.path()), before) << "a refused repair changed the file";
+  EXPECT_THROW((void)repair_queue(q.path(), {}, RepairOptions{5}), Error) << "below what the file shows";
+  // Told where to continue: the ring holds no gap, so the valid records before the damage go too.
+  const RecoveryReport r = repair_queue(q.path(), {}, RepairOptions{6});
+  EXPECT_EQ(r.next_sequence, 6u);
+  EXPECT_EQ(r.recovered_messages, 0u);
   Producer p = Producer::open(q.path());
-  EXPECT_EQ(p.next_sequence(), 3u);
+  EXPECT_EQ(p.next_sequence(), 6u);
+}
+
+// A queue whose live region is empty has no record to read the next sequence from: repair takes
+// it from the file's sequence words, and never starts again at 0 (an application that drops
+// duplicates by sequence would drop every new message).
+TEST(Repair, AnEmptyQueueKeepsItsSequence) {
+  for (const bool is_durable : {false, true}) {
+    SCOPED_TRACE(is_durable ? "durable" : "plain");
+    TempQueue q("/tmp");
+    CreateOptions options = durable();
+    options.durable = is_durable;
+    create_queue(q.path(), options);
+    {
+      Producer p = Producer::open(q.path());
+      Consumer c = Consumer::open(q.path());
+      for (std::uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(p.send(text(i)));
+      EXPECT_EQ(drain(c).size(), 5u);
+    }
+    const RecoveryReport r = repair_queue(q.path());
+    EXPECT_EQ(r.read_sequence, 5u);
+    EXPECT_EQ(r.next_sequence, 5u);
+    Consumer c = Consumer::open(q.path());
+    EXPECT_EQ(c.next_sequence(), 5u);
+    Producer p = Producer::open(q.path());
+    EXPECT_EQ(p.next_sequence(), 5u);
+    EXPECT_EQ(p.send(text(5)).value(), 5u);
+    if (is_durable) {
+      EXPECT_EQ(c.watermarks().durable, 5u) << "the checkpoint repair wrote";
+    }
+    EXPECT_EQ(drain(c), (std::vector<std::uint64_t>{5}));
+  }
+}
+
+// With no record at the read position and every sequence word impossible, nothing in the file
+// says where the sequence stands: repair refuses, untouched, until it is told.
+TEST(Repair, RefusesWhenNothingTellsTheSequence) {
+  TempQueue q("/tmp");
+  CreateOptions options = durable();
+  options.durable = false;
+  create_queue(q.path(), options);
+  {
+    Producer p = Producer::open(q.path());
+    Consumer c = Consumer::open(q.path());
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(p.send(text(i)));
+    EXPECT_EQ(drain(c).size(), 3u);
+  }
+  const std::uint64_t impossible = layout::kCommitted | 3;
+  patch(q.path(), offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence), &impossible, 8);
+  patch(q.path(), offsetof(layout::Header, consumer) + offsetof(layout::RoleLine, sequence), &impossible, 8);
+  const std::vector<char> before = test::read_file(q.path());
+  try {
+    (void)repair_queue(q.path());
+    FAIL() << "repaired without knowing the sequence";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::damaged_file);
+    EXPECT_NE(std::string(e.what()).find("nothing tells the next sequence number"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test::read_file(q.path()), before);
+  EXPECT_EQ(repair_queue(q.path(), {}, RepairOptions{3}).next_sequence, 3u);
+  EXPECT_EQ(Producer::open(q.path()).next_sequence(), 3u);
 }
 
 TEST(Repair, RefusedWhileAPeerIsAttached) {

@@ -55,6 +55,14 @@ void DiskImage::copy_image_to(const std::filesystem::path& to) const {
   std::filesystem::permissions(to, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+void DiskImage::write_back(std::size_t page) {
+  if (cut_) return;
+  const std::vector<char> now = read_page(file_fd_, page);
+  if (::pwrite(image_fd_, now.data(), kPage, static_cast<off_t>(page * kPage)) != static_cast<ssize_t>(kPage)) {
+    ADD_FAILURE() << "cannot write the image " << image_;
+  }
+}
+
 std::vector<char> DiskImage::read_page(int fd, std::size_t page) const {
   std::vector<char> bytes(kPage);
   if (::pread(fd, bytes.data(), kPage, static_cast<off_t>(page * kPage)) != static_cast<ssize_t>(kPage)) {

@@ -54,6 +54,9 @@ class DiskImage : public detail::System {
   // msync write nothing (and report success, as the process never learns).
   void cut_at_next_msync(std::size_t first, std::size_t last);
   void cut_now() { cut_ = true; }
+  // The kernel writes a dirty page back on its own, at a moment of its choosing: the image takes
+  // the file's content of `page` now (unless the power is already off).
+  void write_back(std::size_t page);
   bool cut() const { return cut_; }
 
   // The disk after the power loss: the image, copied to `to` (mode 0600).

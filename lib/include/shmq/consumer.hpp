@@ -6,9 +6,10 @@
 // resumes at the first message its predecessor had not released (so delivery is at-least-once;
 // sequence numbers let the application drop what it already processed).
 //
-// Memory ordering: the bytes of a message are fully written when the consumer sees it (acquire
-// load of the write position, paired with the producer's release). release() is a release store:
-// the consumer's reads of released messages happen-before the producer reuses their bytes.
+// Memory ordering: the bytes of a message are fully written when the consumer sees it (an acquire
+// load of the record's own commit word, paired with the producer's release store of it; the
+// consumer never reads the producer's position). release() is a release store of the read
+// position: the consumer's reads of released messages happen-before the producer reuses their bytes.
 //
 // Do not block in receive() while holding unreleased messages the producer needs the room of: the
 // producer waits for room, the consumer for data, and neither moves. Room is contiguous: a message

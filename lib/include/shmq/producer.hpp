@@ -11,8 +11,9 @@
 // checkpoints (docs/DESIGN.md).
 //
 // Memory ordering: everything written into a message before it is published happens-before the
-// consumer's reading of it (a release store of the write position, paired with the consumer's
-// acquire load).
+// consumer's reading of it (a release store of the record's commit word, or for a batch of its
+// first record's, paired with the consumer's acquire load of that word). The write position in
+// the file follows each publication; it is for tools and restarts, and may lag the commit words.
 //
 // Threads: a Producer is used by one thread at a time. Handles are move-only.
 //

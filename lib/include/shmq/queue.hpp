@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,22 @@ QueueInfo inspect_queue(const std::filesystem::path& path, const OpenOptions& op
 // (or the consumer's position) up to the first invalid one, clears the rest of the ring, and writes
 // a fresh checkpoint. Messages after the first invalid record are lost: that is why it is never a
 // side effect of open. Returns what it kept and cleared.
-RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options = {});
+//
+// Sequence numbers never go back: the producer continues after the last record kept, and never
+// below a number the file shows was handed out (the role lines' sequence words, the checkpoints).
+// When the two disagree (the kept records end before a number already handed out, so continuing
+// would hand it out again), or when nothing in the file says where the sequence stands (no valid
+// record at the read position and no sequence word that can be one), it refuses with
+// Error(damaged_file) and leaves the file untouched, unless RepairOptions::next_sequence says
+// where to continue.
+struct RepairOptions {
+  // The sequence number the next message gets. It must be at least every number the file shows
+  // was handed out. A number past the last valid record discards the records kept (the ring
+  // holds no gap between sequence numbers); the report says so.
+  std::optional<std::uint64_t> next_sequence;
+};
+RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions& options = {},
+                            const RepairOptions& repair = {});
 
 struct RemoveOptions {
   // Accept a queue file owned by another uid.
