@@ -9,8 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+
 #include "layout.hpp"
 #include "shmq/shmq.hpp"
+#include "waiting.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_queue.hpp"
 
@@ -90,6 +94,49 @@ TEST(BlockingPingPong, OneMillionHandoffsParkingEveryTime) {
 TEST(BlockingPingPong, HandoffsWithSpinning) {
   const std::uint32_t wakes = ping_pong(100'000, std::chrono::microseconds(50));
   std::printf("futex wakes of the pinger: %u\n", wakes);
+}
+
+// A peer that bumps the epoch and wakes again and again while publishing nothing (broken or
+// hostile) must not keep a parked waiter looping with a liveness system call per wake. The bounds
+// follow from the protocol (waiting.hpp, kTrustedWakes): at most kTrustedWakes wakes are trusted
+// before each nap of at least kPollingPark, plus one liveness check per interval. Without them the
+// waiter makes one round, and one check, per bump: tens of thousands here.
+TEST(Waiting, APeerThatKeepsBumpingTheEpochCannotKeepAWaiterLooping) {
+  layout::WaitLine line{};  // the protocol works on any memory
+  const std::atomic<std::uint32_t> waker_fencing{layout::kFencingFull};
+  std::atomic<bool> stop{false};
+  std::thread bumper([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      line.epoch.fetch_add(1, std::memory_order_seq_cst);
+      detail::futex_wake(line.epoch, 1);
+    }
+  });
+  WaitOptions options;
+  options.spin = std::chrono::nanoseconds(0);
+  options.liveness_interval = std::chrono::milliseconds(50);
+  std::int64_t rounds = 0;
+  std::int64_t liveness_checks = 0;
+  const std::int64_t start = detail::monotonic_ns();
+  const Status status = detail::wait_until(
+      line, waker_fencing, options, detail::deadline_after(std::chrono::milliseconds(300)),
+      [&] {
+        ++rounds;
+        return false;
+      },
+      [&] {
+        ++liveness_checks;
+        return false;
+      });
+  const std::int64_t elapsed = detail::monotonic_ns() - start;
+  stop = true;
+  bumper.join();
+  EXPECT_EQ(status, Status::timed_out);
+  const std::int64_t naps = elapsed / detail::kPollingPark + 1;
+  const std::int64_t intervals = elapsed / 50'000'000 + 1;
+  EXPECT_LE(liveness_checks, detail::kTrustedWakes * naps + intervals + 1) << "in " << elapsed << " ns";
+  EXPECT_LE(rounds, 3 * ((detail::kTrustedWakes + 1) * naps + intervals + 2)) << "in " << elapsed << " ns";
+  std::printf("%lld rounds, %lld liveness checks in %lld ms\n", static_cast<long long>(rounds),
+              static_cast<long long>(liveness_checks), static_cast<long long>(elapsed / 1'000'000));
 }
 
 }  // namespace
