@@ -10,9 +10,9 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Literal, Optional, Union
+from typing import Literal, Optional, Self, Union, final
 
-from typing_extensions import Buffer, Self
+from _typeshed import ReadableBuffer
 
 _Path = Union[str, os.PathLike[str]]
 
@@ -27,8 +27,11 @@ class Error(Exception):
 class InvalidArgument(Error, ValueError):
     """Bad options or arguments (a capacity not a power of two, a message larger than the ring, ...)."""
 
-class IoError(Error):
-    """A system call failed; .errno says which errno."""
+class IoError(Error, OSError):
+    """A system call failed; .errno says which errno. Also the OSError subclass of its errno
+    (FileNotFoundError, PermissionError, ...)."""
+
+    errno: int  # 0 unless a system call failed
 
 class AlreadyExists(Error):
     """create: something already exists at the path."""
@@ -102,6 +105,7 @@ class QueueInfo:
     @property
     def durable(self) -> bool: ...
 
+@final
 class Message:
     """A received message: its sequence number and a view of its bytes in the ring (no copy).
     len(msg) is its size. Valid until the consumer releases it."""
@@ -114,6 +118,8 @@ class Message:
     @property
     def released(self) -> bool: ...
     def __len__(self) -> int: ...
+    def __bytes__(self) -> bytes:
+        """A copy of the bytes (ValueError once released, or in a fork()ed child)."""
 
 class Reservation:
     """Room for one message in the ring: write into .data, then commit(). Abandoned unless committed."""
@@ -152,12 +158,13 @@ class Producer:
     @staticmethod
     def open(path: _Path, *, allow_other_owner: bool = False) -> Producer:
         """Attaches to an existing queue as its producer (RoleTaken if another process is)."""
-    def try_send(self, data: Buffer, *, publish: bool = True) -> Optional[int]:
+    def try_send(self, data: ReadableBuffer, *, publish: bool = True) -> Optional[int]:
         """The message's sequence number, or None when the ring is full now."""
-    def send(self, data: Buffer, timeout: Optional[float] = None) -> Optional[int]:
+    def send(self, data: ReadableBuffer, timeout: Optional[float] = None) -> Optional[int]:
         """Waits for room; the sequence number, or None when the timeout passes. PeerGone if the consumer left."""
-    def send_batch(self, messages: Iterable[Buffer]) -> int:
-        """Sends them all, published together; returns the first one's sequence number."""
+    def send_batch(self, messages: Iterable[ReadableBuffer]) -> int:
+        """Sends them all, published together; returns the first one's sequence number. Every message
+        is checked first; an exception says in .published how many went out (none stays staged)."""
     def try_reserve(self, size: int) -> Optional[Reservation]: ...
     def reserve(self, size: int, timeout: Optional[float] = None) -> Optional[Reservation]:
         """Zero-copy: room for up to `size` bytes to write in place, or None when the timeout passes."""

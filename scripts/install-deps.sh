@@ -15,7 +15,7 @@ test=(
   libgtest-dev libgmock-dev libbenchmark-dev          # tests and micro-benchmarks
   clang-14 libclang-rt-14-dev                         # fuzzing
   nats-server libnats-dev                             # the NATS bridge and its tests
-  pybind11-dev python3-dev python3-pytest             # the Python module and its tests
+  pybind11-dev python3-dev python3-pytest mypy        # the Python module, its tests, its stubs checked
   libzmq3-dev iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev  # the benchmark harness is built and smoke-tested
 )
 bench=(gnuplot-nox)

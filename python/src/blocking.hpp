@@ -8,11 +8,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <future>
+#include <utility>
 #include <optional>
 
 #include <shmq/result.hpp>
 
 #include "errors.hpp"
+#include "in_use.hpp"
 
 namespace shmq_python {
 
@@ -28,9 +32,11 @@ inline std::optional<std::chrono::nanoseconds> to_timeout(std::optional<double> 
 
 // Calls wait_for(slice) until it returns anything but timed_out or `timeout` has passed (never,
 // when it is nullopt). wait_for runs without the GIL and must not touch Python objects. Throws
-// pybind11::error_already_set when a signal handler raised (KeyboardInterrupt).
+// pybind11::error_already_set when a signal handler raised (KeyboardInterrupt), and UsageError
+// when another thread took the handle over (`mark`, in_use.hpp).
 template <class WaitFor>
-auto wait_in_slices(std::optional<std::chrono::nanoseconds> timeout, WaitFor&& wait_for) {
+auto wait_in_slices(std::optional<std::chrono::nanoseconds> timeout, const Waiting& mark,
+                    const std::filesystem::path& path, WaitFor&& wait_for) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   for (;;) {
@@ -42,7 +48,31 @@ auto wait_in_slices(std::optional<std::chrono::nanoseconds> timeout, WaitFor&& w
     }();
     if (result.status() != shmq::Status::timed_out || Clock::now() >= deadline) return result;
     if (PyErr_CheckSignals() != 0) throw pybind11::error_already_set();
+    if (mark.give_way) gave_way(path);
   }
+}
+
+// Runs call() (an msync, which cannot be interrupted or cut into slices) in a helper thread and
+// waits for it without the GIL in slices, running Python's signal handlers between them. An
+// exception a handler raises (KeyboardInterrupt) is raised once the call has finished: the
+// handle is in use until then. call() must not touch Python objects.
+template <class Call>
+auto run_in_slices(Call&& call) {
+  std::future<decltype(call())> done = std::async(std::launch::async, std::forward<Call>(call));
+  std::optional<pybind11::error_already_set> interrupted;
+  for (;;) {
+    const bool ready = [&] {
+      pybind11::gil_scoped_release unlocked;
+      return done.wait_for(kWaitSlice) == std::future_status::ready;
+    }();
+    if (ready) break;
+    if (!interrupted && PyErr_CheckSignals() != 0) interrupted.emplace();  // fetches the raised error
+  }
+  if (interrupted) {
+    (void)done.get();  // the call's own outcome comes second to the interruption
+    throw *interrupted;
+  }
+  return done.get();
 }
 
 }  // namespace shmq_python

@@ -75,6 +75,11 @@ Their data views stop working; a buffer still taken from one keeps the queue map
 consumer role held) until it is dropped. Closing twice does nothing.)")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](ConsumerHandle& self, const py::args&) { self.close(); })
+      .def("__reduce_ex__",
+           [](const ConsumerHandle&, py::handle) -> py::object {
+             throw py::type_error("a shmq.Consumer cannot be pickled: it holds this process's role on the queue; "
+                                  "open the queue again in the other process");
+           })
       .def_property_readonly("closed", &ConsumerHandle::closed)
       .def_property_readonly("path", &ConsumerHandle::path, "The queue file's path.")
       .def_property_readonly("next_sequence", &ConsumerHandle::next_sequence,

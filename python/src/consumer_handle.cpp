@@ -1,6 +1,7 @@
 #include "consumer_handle.hpp"
 
 #include <cstdint>
+#include <utility>
 
 #include <shmq/error.hpp>
 
@@ -88,11 +89,18 @@ shmq::Consumer& ConsumerHandle::consumer() const {
 
 // Tries at once with the GIL held (the common case when data flows), then waits without it.
 shmq::Result<shmq::Message> ConsumerHandle::wait(std::optional<std::chrono::nanoseconds> timeout) {
+  take_over(waiting_);  // an abandoned wait in another thread gives way (in_use.hpp)
   shmq::Consumer& c = consumer();
+  if (handed_over_) return *std::exchange(handed_over_, std::nullopt);
   shmq::Result<shmq::Message> m = c.try_receive();
   if (m.status() != shmq::Status::would_block) return m;
   InUse in_use(waiting_, path_);
-  return wait_in_slices(timeout, [&c](std::chrono::nanoseconds slice) { return c.receive_for(slice); });
+  m = wait_in_slices(timeout, waiting_, path_, [&c](std::chrono::nanoseconds slice) { return c.receive_for(slice); });
+  if (m && waiting_.give_way) {  // received after another thread took over: it gets the message
+    handed_over_ = *m;
+    gave_way(path_);
+  }
+  return m;
 }
 
 PyObject* ConsumerHandle::deliver(const shmq::Message& m) {

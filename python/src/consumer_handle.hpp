@@ -15,6 +15,8 @@
 
 #include <shmq/consumer.hpp>
 
+#include "in_use.hpp"
+
 namespace shmq_python {
 
 class ConsumerHandle {
@@ -54,7 +56,10 @@ class ConsumerHandle {
   std::shared_ptr<shmq::Consumer> consumer_;  // shared: see detach()
   std::filesystem::path path_;
   std::vector<PyObject*> delivered_;  // strong references
-  bool waiting_ = false;              // see in_use.hpp
+  Waiting waiting_;                   // see in_use.hpp
+  // A message an abandoned wait received after it was asked to give way (in_use.hpp): the next
+  // wait returns it first.
+  std::optional<shmq::Message> handed_over_;
   std::uint64_t fork_generation_;     // when it was opened (see fork_generation.hpp)
 };
 

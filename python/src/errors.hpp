@@ -17,6 +17,10 @@ void register_errors(pybind11::module_& module);
 // ones), as pybind11 does for a bound function; for code that CPython calls directly.
 void set_python_error(std::exception_ptr exception) noexcept;
 
+// The Python error for a C++ exception (set_python_error's), fetched, for a caller that adds to
+// it before raising it; a pybind11::error_already_set is returned as it is.
+pybind11::error_already_set as_python_error(std::exception_ptr exception);
+
 // Thrown by the bindings when the peer left; becomes shmq.PeerGone.
 struct PeerGone {
   std::filesystem::path path;

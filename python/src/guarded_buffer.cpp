@@ -1,6 +1,14 @@
 #include "guarded_buffer.hpp"
 
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <new>
+#include <unordered_set>
+#include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace shmq_python {
 namespace {
@@ -8,6 +16,46 @@ namespace {
 namespace py = pybind11;
 
 PyTypeObject* guarded_buffer_type = nullptr;
+
+constexpr const char* kInherited =
+    "this buffer was inherited through fork(): the ring it viewed is the parent's (copy the bytes before "
+    "forking, or open the queue again in the child)";
+
+// Every GuardedBuffer alive in this process (created and freed with the GIL held).
+std::unordered_set<GuardedBuffer*>& live_buffers() {
+  static auto* live = new std::unordered_set<GuardedBuffer*>();  // never destroyed: buffers may outlive statics
+  return *live;
+}
+
+// The pages under a buffer whose memory Python code may still reach, copied in the parent just
+// before a fork(): the child's pages there become a private copy of them (revoke_all_inherited).
+// Copied before, not in the child: the parent goes on, and may reuse the ring, while the child starts.
+struct PageCopy {
+  std::uintptr_t begin = 0;
+  std::vector<char> bytes;
+};
+std::vector<PageCopy>& copies_for_the_child() {
+  static auto* copies = new std::vector<PageCopy>();  // never destroyed, as live_buffers()
+  return *copies;
+}
+
+PageCopy copy_pages_under(const GuardedBuffer* g) {
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto data = reinterpret_cast<std::uintptr_t>(g->data);
+  PageCopy copy;
+  copy.begin = data / page * page;
+  const std::uintptr_t end = (data + static_cast<std::uintptr_t>(g->size) + page - 1) / page * page;
+  copy.bytes.assign(reinterpret_cast<const char*>(copy.begin), reinterpret_cast<const char*>(end));
+  return copy;
+}
+
+// Replaces the pages `copy` was taken from with private memory holding its bytes.
+void map_private_copy(const PageCopy& copy) noexcept {
+  if (copy.bytes.empty()) return;
+  void* mapped = ::mmap(reinterpret_cast<void*>(copy.begin), copy.bytes.size(), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  if (mapped != MAP_FAILED) std::memcpy(mapped, copy.bytes.data(), copy.bytes.size());
+}
 
 int guarded_get_buffer(PyObject* self, Py_buffer* buffer, int flags) {
   GuardedBuffer* g = GuardedBuffer::from(self);
@@ -28,6 +76,7 @@ void guarded_release_buffer(PyObject* self, Py_buffer* /*buffer*/) {
 
 void guarded_dealloc(PyObject* self) {
   GuardedBuffer* g = GuardedBuffer::from(self);
+  live_buffers().erase(g);
   PyTypeObject* type = Py_TYPE(self);
   Py_CLEAR(g->view);
   g->keep_alive.~shared_ptr();
@@ -77,6 +126,7 @@ PyObject* GuardedBuffer::create(std::byte* data, std::size_t size, bool writable
   g->exports = 0;
   g->view = nullptr;
   new (&g->keep_alive) std::shared_ptr<void>();
+  live_buffers().insert(g);
   return self;
 }
 
@@ -99,6 +149,41 @@ void GuardedBuffer::orphan(std::shared_ptr<void> owner) {
   release_view(this);
   revoked = true;
   if (exports > 0) keep_alive = std::move(owner);
+}
+
+void GuardedBuffer::copy_exported_before_fork() noexcept {
+  std::vector<PageCopy>& copies = copies_for_the_child();
+  copies.clear();
+  try {
+    for (const GuardedBuffer* g : live_buffers()) {
+      if (g->exports > 0 && g->size > 0) copies.push_back(copy_pages_under(g));
+    }
+  } catch (const std::bad_alloc&) {
+    // Without the copies, the child's pages under exported buffers stay the shared ones.
+  }
+}
+
+void GuardedBuffer::forget_copies() noexcept { copies_for_the_child().clear(); }
+
+void GuardedBuffer::revoke_all_inherited() noexcept {
+  // Held while they are revoked: releasing a view may drop a buffer's last other reference.
+  std::vector<PyObject*> all;
+  all.reserve(live_buffers().size());
+  for (GuardedBuffer* g : live_buffers()) {
+    Py_INCREF(reinterpret_cast<PyObject*>(g));
+    all.push_back(reinterpret_cast<PyObject*>(g));
+  }
+  for (PyObject* object : all) {
+    GuardedBuffer* g = GuardedBuffer::from(object);
+    (void)release_view(g);
+    g->revoked = true;
+    g->revoked_message = kInherited;
+  }
+  for (PyObject* object : all) Py_DECREF(object);
+  // What Python code can still reach (a slice of a view, a numpy array over one) now reads and
+  // writes the child's own copy, as it was at the fork.
+  for (const PageCopy& copy : copies_for_the_child()) map_private_copy(copy);
+  forget_copies();
 }
 
 void register_guarded_buffer(py::module_& module) {

@@ -41,6 +41,17 @@ struct GuardedBuffer {
   // For a handle that is closing and cannot refuse: revokes for good, and when buffers are still
   // exported keeps `owner` (which keeps the ring mapped) alive until the last one is released.
   void orphan(std::shared_ptr<void> owner);
+
+  // fork(): the child inherits every buffer but owns no ring (the handles are the parent's).
+  // In the parent, just before: copies the pages under every buffer with an export (Python code
+  // may reach them through a slice or a numpy array, which cannot be revoked). In the child:
+  // revokes every live buffer for good (its memoryview raises ValueError), and makes its pages
+  // under those buffers a private copy of what they held at the fork, so that nothing it
+  // inherited reads what the parent's ring holds later or writes into it. In the parent, after:
+  // forgets the copies.
+  static void copy_exported_before_fork() noexcept;
+  static void revoke_all_inherited() noexcept;
+  static void forget_copies() noexcept;
 };
 
 // Creates the type; call once from the module's initialisation.

@@ -1,12 +1,22 @@
 // A handle is used by one process (see fork_generation.hpp) and one thread at a time (as its C++
-// object requires). Calls that wait release
-// the GIL, so another Python thread could reach the handle meanwhile: they mark it in use, and
-// every call checks the mark first. The mark is read and written with the GIL held only.
+// object requires). Calls that wait release the GIL, so another Python thread could reach the
+// handle meanwhile: they mark it in use (a Waiting), and every call checks the mark first. The
+// mark is read and written with the GIL held only.
+//
+// A waiting call can be abandoned while it waits: asyncio.wait_for(loop.run_in_executor(None,
+// consumer.receive), 1.0) gives up on the future, but the executor's thread goes on waiting. So a
+// new waiting call from another thread takes the handle over instead of failing: it asks the old
+// call to give way, which it does at its next slice (blocking.hpp), raising UsageError in the
+// thread nobody listens to any more; a message that call received meanwhile is handed over, never
+// lost. Calls that do not wait (properties, try_*, close) still raise UsageError while one waits.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <thread>
 
+#include <pybind11/pybind11.h>
 #include <shmq/error.hpp>
 
 #include "fork_generation.hpp"
@@ -21,25 +31,53 @@ inline void check_same_process(std::uint64_t opened_in, const std::filesystem::p
   }
 }
 
-inline void check_not_in_use(bool in_use, const std::filesystem::path& path) {
-  if (in_use) {
+// The in-use mark of a handle, and the request to a waiting call to give way.
+struct Waiting {
+  bool waiting = false;
+  bool give_way = false;
+};
+
+inline void check_not_in_use(const Waiting& mark, const std::filesystem::path& path) {
+  if (mark.waiting) {
     throw shmq::Error(shmq::ErrorCode::usage, path,
                       "another thread is waiting in a call on this handle (a handle is used by one thread at a time)");
   }
 }
 
+// For a call about to wait: when another thread's call is waiting on the handle, asks it to give
+// way and waits (without the GIL) until it has, within one wait slice.
+inline void take_over(Waiting& mark) {
+  if (!mark.waiting) return;
+  mark.give_way = true;
+  while (mark.waiting) {
+    pybind11::gil_scoped_release unlocked;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the other call checks at its next slice
+  }
+}
+
+// What a waiting call that was asked to give way raises, in the thread it was abandoned in.
+[[noreturn]] inline void gave_way(const std::filesystem::path& path) {
+  throw shmq::Error(shmq::ErrorCode::usage, path,
+                    "another thread took this handle over while this call waited (an abandoned wait, such as an "
+                    "executor call that asyncio.wait_for gave up on)");
+}
+
 class InUse {
  public:
-  InUse(bool& flag, const std::filesystem::path& path) : flag_(flag) {
-    check_not_in_use(flag, path);
-    flag_ = true;
+  InUse(Waiting& mark, const std::filesystem::path& path) : mark_(mark) {
+    check_not_in_use(mark, path);
+    mark_.waiting = true;
+    mark_.give_way = false;
   }
   InUse(const InUse&) = delete;
   InUse& operator=(const InUse&) = delete;
-  ~InUse() { flag_ = false; }
+  ~InUse() {
+    mark_.waiting = false;
+    mark_.give_way = false;
+  }
 
  private:
-  bool& flag_;
+  Waiting& mark_;
 };
 
 }  // namespace shmq_python

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "fork_generation.hpp"
 #include "guarded_buffer.hpp"
 
 namespace shmq_python {
@@ -13,10 +14,15 @@ constexpr const char* kReleased =
     "the message was released: its bytes in the ring may hold another message now "
     "(copy them with bytes(msg.data) before Consumer.release())";
 
+constexpr const char* kForked =
+    "the message was received by the parent of this fork()ed process: its ring is the parent's (copy the bytes "
+    "before forking, or open the queue again here)";
+
 struct MessageObject {
   PyObject_HEAD const std::byte* data;
   Py_ssize_t size;
   std::uint64_t sequence;
+  std::uint64_t fork_generation;  // when it was received (fork_generation.hpp)
   bool released;
   PyObject* guard;  // a GuardedBuffer, made on the first access to .data
 };
@@ -26,12 +32,22 @@ PyTypeObject* message_type = nullptr;
 MessageObject* as_message(PyObject* object) { return reinterpret_cast<MessageObject*>(object); }
 GuardedBuffer* guard_of(MessageObject* m) { return GuardedBuffer::from(m->guard); }
 
-PyObject* message_data(PyObject* self, void* /*closure*/) {
-  MessageObject* m = as_message(self);
+// False, with ValueError set, when the message's bytes are no longer this process's to read.
+bool readable(const MessageObject* m) {
+  if (m->fork_generation != fork_generation()) {
+    PyErr_SetString(PyExc_ValueError, kForked);
+    return false;
+  }
   if (m->released) {
     PyErr_SetString(PyExc_ValueError, kReleased);
-    return nullptr;
+    return false;
   }
+  return true;
+}
+
+PyObject* message_data(PyObject* self, void* /*closure*/) {
+  MessageObject* m = as_message(self);
+  if (!readable(m)) return nullptr;
   if (m->guard == nullptr) {
     try {
       // The ring is shared writable, but a consumer only reads: the buffer is read-only.
@@ -59,6 +75,26 @@ PyObject* message_repr(PyObject* self) {
                               m->size, m->released ? " released" : "");
 }
 
+// bytes(msg): a copy of the message's bytes.
+PyObject* message_bytes(PyObject* self, PyObject* /*unused*/) {
+  const MessageObject* m = as_message(self);
+  if (!readable(m)) return nullptr;
+  return PyBytes_FromStringAndSize(reinterpret_cast<const char*>(m->data), m->size);
+}
+
+PyObject* message_reduce(PyObject* /*self*/, PyObject* /*protocol*/) {
+  PyErr_SetString(PyExc_TypeError,
+                  "a shmq.Message cannot be pickled: it is a view of the queue's ring, valid in this process until "
+                  "released; send bytes(msg) and msg.sequence instead");
+  return nullptr;
+}
+
+PyMethodDef message_methods[] = {
+    {"__bytes__", message_bytes, METH_NOARGS, "A copy of the message's bytes."},
+    {"__reduce_ex__", message_reduce, METH_O, "Refuses: a Message cannot be pickled."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 void message_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   Py_CLEAR(as_message(self)->guard);
@@ -81,11 +117,13 @@ PyGetSetDef message_getset[] = {
 
 PyType_Slot message_slots[] = {
     {Py_tp_getset, message_getset},
+    {Py_tp_methods, message_methods},
     {Py_sq_length, reinterpret_cast<void*>(message_length)},
     {Py_tp_repr, reinterpret_cast<void*>(message_repr)},
     {Py_tp_dealloc, reinterpret_cast<void*>(message_dealloc)},
     {Py_tp_doc, const_cast<char*>("A received message: its sequence number and a view of its bytes in the ring.\n\n"
-                                  "len(msg) is its size in bytes. Made by Consumer; valid until released.")},
+                                  "len(msg) is its size in bytes; bytes(msg) copies them. Made by Consumer; valid "
+                                  "until released, and in the process that received it only.")},
     {0, nullptr},
 };
 
@@ -102,6 +140,7 @@ PyObject* make_message(const shmq::Message& message) {
   m->data = message.bytes.data();
   m->size = static_cast<Py_ssize_t>(message.bytes.size());
   m->sequence = message.sequence;
+  m->fork_generation = fork_generation();
   m->released = false;
   m->guard = nullptr;
   return self;

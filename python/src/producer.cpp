@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <shmq/shmq.hpp>
 
@@ -53,42 +54,76 @@ class ProducerHandle {
 
   std::optional<std::uint64_t> send(py::handle data, std::optional<double> timeout) {
     const ByteSource source(data);
+    take_over(waiting_);  // an abandoned wait in another thread gives way (in_use.hpp)
     shmq::Producer& p = producer();
     shmq::Result<std::uint64_t> sent = p.try_send(source.bytes());
     if (sent.status() == shmq::Status::would_block) {
       InUse in_use(waiting_, path_);
-      sent = wait_in_slices(to_timeout(timeout), [&](nanoseconds slice) { return p.send_for(source.bytes(), slice); });
+      sent = wait_in_slices(to_timeout(timeout), waiting_, path_,
+                            [&](nanoseconds slice) { return p.send_for(source.bytes(), slice); });
     }
     return sequence_or_none(sent);
   }
 
   // Stages each message and publishes them together; when the ring is full, what is staged is
   // published and the producer waits for room (in slices, as send() does).
+  // Every message is taken and checked before anything is staged. A batch that fits now is
+  // published with one store: all or nothing. One that must wait for room publishes what is
+  // staged before each wait, so when it ends with an exception (PeerGone, KeyboardInterrupt, ...)
+  // its first messages may be out: nothing stays staged, and the exception says how many went
+  // out (`published`, from `first_sequence`), so that a retry can send exactly the rest.
   std::uint64_t send_batch(const py::iterable& messages) {
-    std::optional<std::uint64_t> first;
-    for (py::handle data : messages) {
-      const ByteSource source(data);
-      shmq::Producer& p = producer();
-      shmq::Result<std::uint64_t> sent = p.try_send(source.bytes(), shmq::Publish::later);
-      if (sent.status() == shmq::Status::would_block) {
-        InUse in_use(waiting_, path_);
-        sent = wait_in_slices(std::nullopt, [&](nanoseconds slice) { return p.send_for(source.bytes(), slice); });
-      }
-      const std::uint64_t sequence = *sequence_or_none(sent);  // no timeout: ok or peer_gone (thrown)
-      if (!first) first = sequence;
-    }
+    std::vector<std::unique_ptr<ByteSource>> sources;
+    for (py::handle data : messages) sources.push_back(std::make_unique<ByteSource>(data));
+    take_over(waiting_);  // an abandoned wait in another thread gives way (in_use.hpp)
     shmq::Producer& p = producer();
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (sources[i]->bytes().size() > p.max_message_size()) {
+        throw shmq::Error(shmq::ErrorCode::invalid_argument, path_,
+                          "message " + std::to_string(i) + " of the batch is " +
+                              std::to_string(sources[i]->bytes().size()) + " bytes, larger than this queue takes (" +
+                              std::to_string(p.max_message_size()) + " bytes): nothing was sent");
+      }
+    }
+    const std::uint64_t first = p.next_sequence();
+    try {
+      for (const std::unique_ptr<ByteSource>& source : sources) {
+        shmq::Result<std::uint64_t> sent = p.try_send(source->bytes(), shmq::Publish::later);
+        if (sent.status() == shmq::Status::would_block) {
+          InUse in_use(waiting_, path_);
+          sent = wait_in_slices(std::nullopt, waiting_, path_,
+                                [&](nanoseconds slice) { return p.send_for(source->bytes(), slice); });
+        }
+        (void)sequence_or_none(sent);  // no timeout: ok, or peer_gone (thrown)
+      }
+    } catch (...) {
+      p.publish();  // nothing stays staged
+      py::error_already_set error = as_python_error(std::current_exception());
+      const std::uint64_t published = p.next_sequence() - first;
+      error.value().attr("published") = published;
+      error.value().attr("first_sequence") = first;
+      if (py::hasattr(error.value(), "add_note")) {
+        error.value().attr("add_note")("shmq: " + std::to_string(published) + " of the batch's " +
+                                       std::to_string(sources.size()) + " messages were published, from sequence " +
+                                       std::to_string(first) + "; none is left staged");
+      }
+      throw error;
+    }
     p.publish();
-    return first.value_or(p.next_sequence());
+    return first;
   }
 
   static py::object reserve(const py::object& self, std::size_t size, std::optional<double> timeout) {
     ProducerHandle& h = self.cast<ProducerHandle&>();
+    take_over(h.waiting_);
     shmq::Producer& p = h.producer();
     shmq::Result<shmq::Reservation> r = p.try_reserve(size);
     if (r.status() == shmq::Status::would_block) {
       InUse in_use(h.waiting_, h.path_);
-      r = wait_in_slices(to_timeout(timeout), [&](nanoseconds slice) { return p.reserve_for(size, slice); });
+      r = wait_in_slices(to_timeout(timeout), h.waiting_, h.path_,
+                         [&](nanoseconds slice) { return p.reserve_for(size, slice); });
+      // A reservation made after another thread took over is abandoned (its destructor): nothing was sent.
+      if (r && h.waiting_.give_way) gave_way(h.path_);
     }
     return h.reservation_or_none(self, std::move(r));
   }
@@ -101,17 +136,20 @@ class ProducerHandle {
   void publish() { producer().publish(); }
 
   std::uint64_t sync() {
+    take_over(waiting_);
     shmq::Producer& p = producer();
     InUse in_use(waiting_, path_);
-    py::gil_scoped_release unlocked;
-    return p.sync();
+    return run_in_slices([&p] { return p.sync(); });
   }
 
   void wait_durable(std::uint64_t sequence) {
+    take_over(waiting_);
     shmq::Producer& p = producer();
     InUse in_use(waiting_, path_);
-    py::gil_scoped_release unlocked;
-    p.wait_durable(sequence);
+    run_in_slices([&p, sequence] {
+      p.wait_durable(sequence);
+      return 0;
+    });
   }
 
   void close() {
@@ -165,7 +203,7 @@ class ProducerHandle {
   std::shared_ptr<shmq::Producer> producer_;  // shared: see detach()
   std::filesystem::path path_;
   ReservationHandle* outstanding_ = nullptr;  // the open reservation, if any (it clears this when it ends)
-  bool waiting_ = false;                      // see in_use.hpp
+  Waiting waiting_;                           // see in_use.hpp
   std::uint64_t fork_generation_;             // when it was opened (see fork_generation.hpp)
 };
 
@@ -240,6 +278,11 @@ queue created without durability, IoError (for good) when an msync failed.)")
 An open reservation is abandoned. Closing twice does nothing.)")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](ProducerHandle& self, const py::args&) { self.close(); })
+      .def("__reduce_ex__",
+           [](const ProducerHandle&, py::handle) -> py::object {
+             throw py::type_error("a shmq.Producer cannot be pickled: it holds this process's role on the queue; "
+                                  "open the queue again in the other process");
+           })
       .def_property_readonly("closed", &ProducerHandle::closed)
       .def_property_readonly("path", &ProducerHandle::path, "The queue file's path.")
       .def_property_readonly("next_sequence", &ProducerHandle::next_sequence,

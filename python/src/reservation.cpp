@@ -42,6 +42,7 @@ ReservationHandle::~ReservationHandle() {
 }
 
 py::object ReservationHandle::data() {
+  check_same_process(fork_generation_, path_);  // a fork()ed child must not write into the parent's ring
   if (!open_) throw py::value_error(path_.string() + ": " + kEnded);  // as a released memoryview does
   if (guard_ == nullptr) {
     const std::span<std::byte> bytes = reservation_.bytes();
@@ -117,8 +118,14 @@ publish=False stages it: Producer.publish() (or the next wait for room) makes st
 visible with one store.)")
       .def("abandon", &ReservationHandle::abandon, "Gives the room back: nothing becomes visible.")
       .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](ReservationHandle& self, const py::args&) {
-        if (self.open()) self.abandon();
+      .def("__exit__",
+           [](ReservationHandle& self, const py::args&) {
+             if (self.open()) self.abandon();
+           })
+      .def("__reduce_ex__", [](const ReservationHandle&, py::handle) -> py::object {
+        throw py::type_error(
+            "a shmq.Reservation cannot be pickled: it is room in this process's queue ring; commit it here and "
+            "send the bytes");
       });
 }
 

@@ -89,3 +89,15 @@ def test_a_hostile_record_length_is_corrupt_and_sticky(queue_path):
         assert raised.value.code == "peer_broke_protocol" and str(queue_path) in str(raised.value)
         with pytest.raises(shmq.PeerBrokeProtocol):
             consumer.try_receive()
+
+
+def test_an_io_error_is_the_oserror_of_its_errno(queue_path):
+    with pytest.raises(FileNotFoundError) as raised:
+        shmq.Consumer.open(queue_path)
+    error = raised.value
+    assert isinstance(error, shmq.IoError) and isinstance(error, OSError)
+    assert error.errno == errno.ENOENT and error.path == str(queue_path)
+    assert str(error) == f"{queue_path}: {error.cause}: {os.strerror(errno.ENOENT)} [io]"
+    with pytest.raises(shmq.IoError):  # the same class each time
+        shmq.Producer.open(queue_path)
+    assert type(error) is type(raised.value)

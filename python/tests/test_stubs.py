@@ -2,11 +2,16 @@
 
 import ast
 import inspect
+import os
 import pathlib
+import subprocess
+import sys
 
 import shmq
 
 STUB = pathlib.Path(__file__).resolve().parents[1] / "shmq.pyi"
+ALLOWLIST = STUB.parent / "stubtest-allowlist.txt"
+MODULE_DIR = pathlib.Path(shmq.__file__).resolve().parent  # the built module, with a copy of the stub
 
 
 def stub_names():
@@ -26,7 +31,7 @@ def stub_names():
     return names
 
 
-SPECIAL = {"__len__", "__iter__", "__next__", "__enter__", "__exit__"}
+SPECIAL = {"__len__", "__bytes__", "__iter__", "__next__", "__enter__", "__exit__"}
 
 
 def module_names():
@@ -59,3 +64,42 @@ def test_every_public_name_has_a_docstring():
     for name, value in vars(shmq).items():
         if not name.startswith("_") and callable(value):
             assert inspect.getdoc(value), name
+
+
+def mypy(*args, cwd=MODULE_DIR):
+    """Runs Debian's mypy (python3 -m mypy ...) on the stub next to the built module."""
+    environment = dict(os.environ, MYPYPATH=str(MODULE_DIR))
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=environment, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_the_stub_passes_stubtest():
+    assert (MODULE_DIR / "shmq.pyi").read_text() == STUB.read_text(), "rebuild: the stub next to the module is old"
+    run = mypy("mypy.stubtest", "shmq", "--allowlist", str(ALLOWLIST))
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_code_using_the_module_type_checks(tmp_path):
+    program = tmp_path / "user.py"
+    program.write_text(
+        "import shmq\n"
+        "def main(path: str) -> None:\n"
+        "    with shmq.Producer.create(path, capacity=4096) as producer:\n"
+        "        sequence: int = producer.send_batch([b'a', bytearray(b'b'), memoryview(b'c')])\n"
+        "        maybe = producer.try_send(b'x', publish=False)\n"
+        "        if maybe is not None:\n"
+        "            print(sequence + maybe)\n"
+        "    with shmq.Consumer.open(path) as consumer:\n"
+        "        for message in consumer:\n"
+        "            data: bytes = bytes(message)\n"
+        "            print(message.sequence, data, len(message.data))\n"
+        "    try:\n"
+        "        shmq.Consumer.open(path)\n"
+        "    except FileNotFoundError as error:\n"
+        "        print(error.errno)\n")
+    run = mypy("mypy", "--strict", str(program), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    broken = tmp_path / "broken.py"
+    broken.write_text("import shmq\nshmq.Producer.create('/dev/shm/x').send(42)\n")
+    run = mypy("mypy", str(broken), cwd=tmp_path)
+    assert run.returncode != 0 and "send" in run.stdout, "the stub must reject a message that is not bytes"

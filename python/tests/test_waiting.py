@@ -161,3 +161,73 @@ def test_other_threads_run_while_one_waits_and_cannot_use_the_same_handle(queue_
         producer.send(b"wake up")
         waiter.join(HANG_TIMEOUT)
         assert bytes(result[0].data) == b"wake up"
+
+
+def test_an_abandoned_executor_receive_does_not_wedge_the_consumer(queue_path):
+    """asyncio.wait_for gives up on run_in_executor(consumer.receive), whose thread goes on waiting:
+    the next waiting call takes the handle over, the abandoned one raises UsageError in its thread."""
+    import asyncio
+    import concurrent.futures
+
+    with shmq.Producer.create(queue_path, capacity=4096) as producer, shmq.Consumer.open(queue_path) as consumer:
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+        abandoned = executor.submit(consumer.receive)  # what loop.run_in_executor(executor, ...) does
+
+        async def give_up():
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.wrap_future(abandoned), 0.05)
+
+        asyncio.run(give_up())
+        assert consumer.receive(timeout=0.2) is None  # takes over; before, UsageError until a message came
+        assert isinstance(abandoned.exception(timeout=HANG_TIMEOUT), shmq.UsageError)
+        assert consumer.try_receive() is None  # no other thread holds the handle any more
+        producer.send(b"after")
+        message = consumer.receive(timeout=HANG_TIMEOUT)
+        assert (message.sequence, bytes(message)) == (0, b"after")
+        executor.shutdown()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a file system (loop device) and freezes it")
+def test_sync_runs_signal_handlers_while_it_waits(tmp_path):
+    """sync() of a durable queue on a frozen file system blocks in the kernel until it is thawed; a
+    signal handler runs meanwhile (here it thaws the file system) and its exception is raised once
+    the sync is done."""
+    image, mount = tmp_path / "fs.img", tmp_path / "mnt"
+    mount.mkdir()
+    subprocess.run(["truncate", "-s", "32M", str(image)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", str(image)], check=True)
+    subprocess.run(["mount", "-o", "loop", str(image), str(mount)], check=True)
+
+    class Interrupted(Exception):
+        pass
+
+    handled = []
+    thawed_by_watchdog = []
+
+    def thaw():
+        subprocess.run(["fsfreeze", "-u", str(mount)], capture_output=True)
+
+    def on_alarm(signum, frame):
+        handled.append(signum)
+        thaw()
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    watchdog = threading.Timer(HANG_TIMEOUT, lambda: (thawed_by_watchdog.append(True), thaw()))
+    try:
+        with shmq.Producer.create(mount / "q", capacity=1 << 16, durable=True, checkpoint_interval=0) as producer:
+            producer.send(b"x" * 100)
+            subprocess.run(["fsfreeze", "-f", str(mount)], check=True)
+            watchdog.start()
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(Interrupted):
+                producer.sync()
+            assert handled == [signal.SIGALRM] and not thawed_by_watchdog
+            assert producer.sync() == 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        watchdog.cancel()
+        thaw()
+        subprocess.run(["umount", str(mount)], check=True)

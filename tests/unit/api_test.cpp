@@ -387,6 +387,30 @@ TEST(Api, SendBatchWithAMessageTooLargeSendsNothing) {
   EXPECT_EQ(m->text(), "after");
 }
 
+// A batch that must wait for room and then fails (the consumer left) has published its first
+// messages and left none staged: next_sequence() says how many went out, and a retry of the rest
+// sends each message once.
+TEST(Api, SendBatchThatFailsWhileWaitingSaysHowManyWentOut) {
+  TempQueue q;
+  Producer p = Producer::create(q.path(), {.capacity = 4096});
+  { Consumer gone = Consumer::open(q.path()); }  // a consumer came and went
+  std::vector<std::string> texts;
+  for (int i = 0; i < 100; ++i) texts.push_back(std::to_string(i) + std::string(200, '.'));  // about 5 rings
+  std::vector<std::span<const std::byte>> batch;
+  for (const std::string& t : texts) batch.push_back(bytes_of(t));
+  const std::uint64_t before = p.next_sequence();
+  const Result<std::uint64_t> sent = p.send_batch(batch);
+  ASSERT_EQ(sent.status(), Status::peer_gone);
+  const std::uint64_t published = p.next_sequence() - before;
+  ASSERT_GT(published, 0u);
+  ASSERT_LT(published, batch.size());
+  p.publish();  // nothing staged: publishes nothing more
+  Consumer c = Consumer::open(q.path());
+  std::vector<std::string> got;
+  c.poll([&](const Message& m) { got.emplace_back(m.text()); });
+  EXPECT_EQ(got, std::vector<std::string>(texts.begin(), texts.begin() + static_cast<std::ptrdiff_t>(published)));
+}
+
 // WaitOptions of absurd size saturate instead of overflowing (UBSan would flag signed overflow).
 TEST(Api, HugeWaitOptionsDoNotOverflow) {
   TempQueue q;

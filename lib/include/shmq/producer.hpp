@@ -107,10 +107,13 @@ class Producer {
     return send_for(as_bytes(text), timeout);
   }
 
-  // Sends every message with one publication (waiting for room as send() does; what fits is
-  // published before each wait). Returns the sequence number of the first message. Every size is
-  // checked first (one message too large: Error(invalid_argument), nothing sent); if a later
-  // error is thrown, the messages sent before it are published, not left staged.
+  // Sends every message; returns the sequence number of the first. The rule (the Python module's
+  // send_batch follows it too): every message is checked before anything is staged (one too
+  // large: Error(invalid_argument), nothing sent); a batch that fits now is published with one
+  // store, all or nothing; one that must wait for room publishes what is staged before each wait
+  // (as send() does). When it returns a status (peer_gone) or throws, nothing is left staged, and
+  // exactly next_sequence() minus its value before the call messages were published, the first
+  // ones of the batch: a retry sends the rest.
   Result<std::uint64_t> send_batch(std::span<const std::span<const std::byte>> messages);
 
   // Zero-copy: reserve room for a message of up to `size` bytes and write it in place.
