@@ -31,6 +31,16 @@ const char* to_string(Role role) {
   return "?";
 }
 
+const char* to_string(Op op) {
+  static const char* const kNames[] = {"open",         "close",   "fork_copy",      "try_send",        "send",
+                                       "send_for",     "send_batch", "reserve_commit", "reserve_abandon", "publish",
+                                       "sync",         "wait_durable", "stage_and_die", "stream",         "try_receive",
+                                       "receive_for",  "receive", "release",        "poll",            "follow",
+                                       "repair",       "create_on_full_disk"};
+  const auto i = static_cast<std::size_t>(op);
+  return i < sizeof kNames / sizeof kNames[0] ? kNames[i] : "?";
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;

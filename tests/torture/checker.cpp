@@ -77,7 +77,6 @@ void Checker::producer_events(const std::vector<Event>& events) {
                "the producer committed sequence " + n(e.seq) + " where " + n(producer_expect_) + " was next");
         }
         producer_expect_ = e.seq + 1;
-        staged_dead_.erase(e.seq);  // this generation's record replaces an earlier one's, if any
         break;
       case EventKind::published:
         published_floor_ = std::max(published_floor_, e.seq);

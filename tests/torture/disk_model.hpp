@@ -77,8 +77,11 @@ class DiskModel {
   // `rng`. Writes the disk's content over the queue file (the machine rebooted) and starts over
   // from it. Returns a line saying what was chosen.
   std::string power_loss(Rng& rng);
-  // A power cut happened inside an msync of an agent (it is dead).
-  bool cut_requested() const { return cut_requested_; }
+  // Reads the disk log: true when the power failed inside an msync of an agent (it is dead).
+  bool cut_requested() {
+    absorb_log();
+    return cut_requested_;
+  }
 
  private:
   void absorb_log();

@@ -38,6 +38,8 @@ enum class Op : std::uint32_t {
   create_on_full_disk,  // create a queue at `text` with posix_fallocate failing ENOSPC
 };
 
+const char* to_string(Op op);
+
 inline constexpr std::uint32_t kMaxBatch = 64;
 
 struct Command {

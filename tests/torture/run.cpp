@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include "programs.hpp"
 #include "shmq/shmq.hpp"
 
@@ -20,6 +22,24 @@ std::string describe_status(int status) {
   return "status " + n(static_cast<std::uint64_t>(status));
 }
 
+// The processes that have the queue file open (for a role_taken nobody should cause).
+std::string holders_of(const std::filesystem::path& file) {
+  std::string out;
+  std::error_code ec;
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = proc.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fd_ec;
+    for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+      std::error_code link_ec;
+      if (std::filesystem::read_symlink(fd.path(), link_ec) == file) {
+        out += " pid " + pid + " fd " + fd.path().filename().string();
+      }
+    }
+  }
+  return out.empty() ? " none" : out;
+}
+
 }  // namespace
 
 Run::Run(const RunOptions& options, const std::string& scenario)
@@ -31,6 +51,7 @@ Run::Run(const RunOptions& options, const std::string& scenario)
       disk_rng_(options.seed ^ 0xD15CD15CULL) {
   // A forked copy of a role holder outlives its agent: it becomes our child, so we can reap it.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  shmq::logger()->set_level(spdlog::level::warn);  // the history says what happened
   dir_ = options.dir / ("shmq-torture-" + scenario + "-" + n(options.seed) + "-" + n(static_cast<std::uint64_t>(::getpid())));
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
@@ -96,7 +117,8 @@ Command Run::open_command() {
 bool Run::open_producer(const Faults& faults) {
   if (producer_up()) kill(producer_);
   producer_ = start_agent(Role::producer, faults);
-  const Command c = open_command();
+  Command c = open_command();
+  if (faults.checkpoints >= 0) c.c = static_cast<std::uint64_t>(faults.checkpoints);
   history_.note("producer gen " + n(generation_) + " opens" +
                 (faults.failpoint.empty() ? "" : " with failpoint " + faults.failpoint) +
                 (faults.disk.fail_msync_at ? " (msync " + n(faults.disk.fail_msync_at) + " fails with EIO)" : "") +
@@ -105,7 +127,10 @@ bool Run::open_producer(const Faults& faults) {
   if (!r) return false;
   if (r->outcome == Outcome::error) {
     const bool injected = faults.disk.fail_msync_at != 0 && r->error_code == static_cast<int>(ErrorCode::io);
-    if (!injected) fail("every open after any kill succeeds", std::string("Producer::open: ") + r->text);
+    if (!injected) {
+      fail("every open after any kill succeeds", std::string("Producer::open: ") + r->text +
+                                                     "; processes with the file open:" + holders_of(queue_));
+    }
     history_.note(std::string("producer open failed as injected: ") + r->text);
     kill(producer_);
     return false;
@@ -121,7 +146,10 @@ bool Run::open_consumer(const Faults& faults) {
                 (faults.disk.cut_at_msync ? " (power fails in msync " + n(faults.disk.cut_at_msync) + ")" : ""));
   const std::optional<Reply> r = call(consumer_, open_command());
   if (!r) return false;
-  if (r->outcome == Outcome::error) fail("every open after any kill succeeds", std::string("Consumer::open: ") + r->text);
+  if (r->outcome == Outcome::error) {
+    fail("every open after any kill succeeds", std::string("Consumer::open: ") + r->text +
+                                                   "; processes with the file open:" + holders_of(queue_));
+  }
   history_.note("consumer open: next sequence " + n(r->a) + (r->b ? ", recovered" : ""));
   return true;
 }
@@ -164,7 +192,7 @@ std::optional<Reply> Run::call(std::unique_ptr<Agent>& agent, const Command& c, 
   try {
     r = agent->call(c, patience);
   } catch (const HangDetected& h) {
-    fail("no wait outlasts its deadline", h.what);
+    fail("no wait outlasts its deadline", h.what + " to " + to_string(c.op) + "(" + n(c.a) + ", " + n(c.b) + ")");
   }
   const std::vector<Event> events = events_of(*agent);
   if (agent->setup().role == Role::producer) checker_.producer_events(events);
@@ -172,6 +200,12 @@ std::optional<Reply> Run::call(std::unique_ptr<Agent>& agent, const Command& c, 
   if (!r) {
     after_death(agent);
     return std::nullopt;
+  }
+  if (c.op != Op::open) {
+    static const char* const kOutcomes[] = {"ok", "would_block", "timed_out", "peer_gone", "error", "n/a"};
+    history_.note(std::string(to_string(agent->setup().role)) + " " + to_string(c.op) + "(" + n(c.a) +
+                  (c.count ? ", " + n(c.count) + " sizes" : "") + "): " + kOutcomes[static_cast<int>(r->outcome)] +
+                  " " + n(r->a) + (r->outcome == Outcome::error ? std::string(" ") + r->text : ""));
   }
   return r;
 }

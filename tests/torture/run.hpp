@@ -36,6 +36,7 @@ struct RunOptions {
 struct AgentFaults {
   std::string failpoint;  // SHMQ_FAILPOINT name:n
   AgentDisk::Faults disk{};
+  int checkpoints = -1;  // the producer's checkpoint policy (-1: drawn at random; 1: explicit only)
 };
 
 class Run {
@@ -88,7 +89,9 @@ class Run {
   void power_loss();
   bool durable() const { return queue_options_.durable; }
   void observe_disk() {
-    if (disk_) disk_->observe();
+    if (!disk_) return;
+    disk_->observe();
+    if (disk_->cut_requested()) power_loss();  // it failed inside an msync
   }
   void keep_fork_copy(pid_t pid) { fork_copies_.push_back(pid); }
   void kill_fork_copies();
