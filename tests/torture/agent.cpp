@@ -175,15 +175,20 @@ class AgentProcess {
 
   Reply fork_copy(const Command& c) {
     int hold[2] = {-1, -1};
-    if (c.a == 1 && ::pipe2(hold, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+    int ready[2] = {-1, -1};
+    if (c.a == 1 && (::pipe2(hold, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0)) throw std::runtime_error("pipe2");
     const pid_t child = ::fork();
     if (child < 0) throw std::runtime_error("fork");
     if (child == 0) {
       ::close(socket_);
       if (c.a == 1) {
+        // fork()'s child handlers have run: the copy no longer holds the role. Until then it
+        // did (the descriptor is shared at the instant of the fork), so the parent waits for this.
         char byte = 0;
         ::close(hold[1]);
-        (void)::read(hold[0], &byte, 1);  // blocks until the driver kills us
+        ::close(ready[0]);
+        (void)::write(ready[1], &byte, 1);
+        (void)::read(hold[0], &byte, 1);  // blocks until this agent dies or the driver kills us
         std::_Exit(0);
       }
       producer_.reset();  // a fork's copy: must change nothing in the shared state
@@ -194,6 +199,10 @@ class AgentProcess {
     reply.a = static_cast<std::uint64_t>(child);
     if (c.a == 1) {
       ::close(hold[0]);
+      ::close(ready[1]);
+      char byte = 0;
+      (void)::read(ready[0], &byte, 1);
+      ::close(ready[0]);
       held_pipes_.push_back(hold[1]);
     } else {
       int status = 0;
