@@ -30,6 +30,7 @@ struct RunOptions {
   std::uint64_t steps = 300;
   std::filesystem::path dir = "/dev/shm";
   bool verbose = false;
+  bool failpoints = true;  // false: faults come from kill -9 and the disk model only
 };
 
 // The faults armed in an agent when it starts.
@@ -59,6 +60,7 @@ class Run {
   const std::filesystem::path& dir() const { return dir_; }
   const CreateOptions& queue_options() const { return queue_options_; }
   std::uint64_t steps() const { return options_.steps; }
+  bool failpoints() const { return options_.failpoints; }
   void step(std::uint64_t k) { history_.set_step(k); }
 
   std::unique_ptr<Agent>& producer() { return producer_; }

@@ -49,7 +49,7 @@ std::string pick(Rng& rng, const char* const (&names)[N]) {
 Run::Faults producer_faults(Run& run) {
   Run::Faults f;
   Rng& r = run.ops();
-  if (r.percent(35)) {
+  if (r.percent(35) && run.failpoints()) {
     const bool durable_point = run.durable() && r.percent(40);
     f.failpoint = (durable_point ? pick(r, kDurableFailpoints) : pick(r, kProducerFailpoints)) + ":" + n(r.between(1, 30));
   }
@@ -61,7 +61,7 @@ Run::Faults producer_faults(Run& run) {
 Run::Faults consumer_faults(Run& run) {
   Run::Faults f;
   Rng& r = run.ops();
-  if (r.percent(25)) f.failpoint = pick(r, kConsumerFailpoints) + ":" + n(r.between(1, 20));
+  if (r.percent(25) && run.failpoints()) f.failpoint = pick(r, kConsumerFailpoints) + ":" + n(r.between(1, 20));
   return f;
 }
 
@@ -400,7 +400,7 @@ void kill_loop(Run& run) {
   for (std::uint64_t k = 1; k <= run.steps(); ++k) {
     run.step(k);
     Run::Faults f;
-    if (rng.percent(20)) f.failpoint = "publish.after_store:" + n(rng.between(1, 400));
+    if (rng.percent(20) && run.failpoints()) f.failpoint = "publish.after_store:" + n(rng.between(1, 400));
     if (!run.open_producer(f)) continue;
     Command stream;
     stream.op = Op::stream;
@@ -504,7 +504,7 @@ void staged_power_loss(Run& run) {
     }
     run.power_loss();
     Run::Faults recovering;
-    if (rng.percent(20)) recovering.failpoint = pick(rng, kRecoveryFailpoints);
+    if (rng.percent(20) && run.failpoints()) recovering.failpoint = pick(rng, kRecoveryFailpoints);
     run.open_consumer(recovering);
     if (!run.consumer_up()) run.open_consumer();  // recovery was killed: it runs again
     c = Command{};
@@ -554,10 +554,43 @@ void samples(Run& run) {
   run.run_tool("verify");
 }
 
+// A producer killed between its two stores of a publication is restarted and stays idle; only
+// then does the consumer read the last record and release it; then the consumer restarts and the
+// tools look at the queue.
+void restart(Run& run) {
+  Rng& rng = run.ops();
+  CreateOptions o = run.random_queue_options(rng.percent(50));
+  run.create(o);
+  run.open_consumer();
+  for (std::uint64_t k = 1; k <= run.steps(); ++k) {
+    run.step(k);
+    Run::Faults f;
+    f.failpoint = "publish.after_store:" + n(rng.between(1, 4));
+    f.checkpoints = 1;
+    if (!run.open_producer(f)) continue;
+    for (int i = 0; i < 8 && run.producer_up(); ++i) {
+      Command c;
+      c.op = Op::try_send;
+      c.a = rng.between(0, 200);
+      run.call(run.producer(), c);
+    }
+    if (run.producer_up()) run.kill(run.producer());
+    if (!run.open_producer(explicit_checkpoints(run))) continue;  // restarted; it stays idle
+    if (!run.consumer_up()) run.open_consumer();
+    Command poll;
+    poll.op = Op::poll;
+    poll.a = ~std::uint64_t{0};
+    if (run.consumer_up()) run.call(run.consumer(), poll);
+    run.run_tool(rng.percent(50) ? "verify" : "stat");
+    run.close(run.consumer());
+    run.open_consumer();
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& scenario_names() {
-  static const std::vector<std::string> names{"mixed", "kill_loop", "staged_power_loss", "samples"};
+  static const std::vector<std::string> names{"mixed", "kill_loop", "staged_power_loss", "samples", "restart"};
   return names;
 }
 
@@ -566,6 +599,7 @@ void run_scenario(const std::string& name, Run& run) {
   if (name == "kill_loop") return kill_loop(run);
   if (name == "staged_power_loss") return staged_power_loss(run);
   if (name == "samples") return samples(run);
+  if (name == "restart") return restart(run);
   throw std::invalid_argument("no scenario " + name);
 }
 

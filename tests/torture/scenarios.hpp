@@ -15,6 +15,8 @@ namespace shmq::torture {
 //   consumer follows; stops of the producer while the tools inspect the queue.
 // staged_power_loss: a producer dies with a batch staged; its successor sends messages of the
 //   same sizes; the power fails; recovery must deliver only what was published.
+// restart: a producer killed between the two stores of a publication is restarted and stays
+//   idle while the consumer reads on, restarts, and the tools look.
 // samples: the real shmq-producer and shmq-consumer, the producer killed and restarted.
 const std::vector<std::string>& scenario_names();
 void run_scenario(const std::string& name, Run& run);
