@@ -119,6 +119,7 @@ class Run {
   std::uint32_t generation_ = 0;
   std::uint32_t boot_ = 0;
   std::uint64_t tool_runs_ = 0;
+  bool awaiting_recovery_ = false;  // the power failed and no open has recovered the file yet
   std::map<std::uint32_t, std::uint64_t> log_offsets_;  // per generation
 };
 
