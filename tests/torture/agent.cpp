@@ -431,6 +431,10 @@ class AgentProcess {
         std::uint64_t messages = 0;
         std::uint64_t first_bad = 0;
         std::uint64_t unreleased = 0;
+        // What an earlier try_receive holds is released first: a consumer that waits while it
+        // holds messages can block the producer for good (consumer.hpp).
+        k.release();
+        if (!quiet) log(EventKind::released, k.next_sequence());
         while (!stop_requested()) {
           Result<Message> m = k.receive_for(std::chrono::milliseconds(20));
           if (!m) {

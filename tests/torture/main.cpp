@@ -4,7 +4,8 @@
 //
 //   shmq_torture [--seed S] [--scenario NAME] [--steps N] [--replay] [--keep DIR]
 //   shmq_torture --minutes M [--seed S]        runs seeds S, S+1, ... for M minutes
-//   shmq_torture --seeds A,B,C --new-seed --seconds T   (--no-failpoints: kill -9 and the disk model only)
+//   shmq_torture --seeds A,B,C --every-scenario --new-seed --seconds T
+//   (--no-failpoints: faults from kill -9, SIGSTOP, EIO and the disk model only)
 //
 // docs/TESTING.md says what each invariant means and how to replay a failure.
 #include <chrono>
@@ -36,6 +37,7 @@ struct Cli {
   bool replay = false;
   bool verbose = false;
   bool failpoints = true;
+  bool every_scenario = false;  // each listed seed runs every scenario
   std::string scenario;
   std::filesystem::path keep = "shmq-torture-failures";
   std::filesystem::path dir = "/dev/shm";
@@ -47,7 +49,8 @@ struct Cli {
                "usage: shmq_torture [--seed S] [--scenario NAME] [--steps N] [--replay] [--keep DIR] [--dir DIR]\n"
                "       shmq_torture [--seed S | --seeds A,B,...] [--new-seed] (--minutes M | --seconds T)\n"
                "scenarios: mixed kill_loop staged_power_loss samples restart (default: chosen by the seed)\n"
-               "--no-failpoints: faults from kill -9, SIGSTOP, EIO and the disk model only\n",
+               "--no-failpoints: faults from kill -9, SIGSTOP, EIO and the disk model only\n"
+               "--every-scenario: each seed of --seeds runs every scenario\n",
                why);
   std::exit(64);
 }
@@ -72,6 +75,7 @@ Cli parse(int argc, char** argv) {
     else if (a == "--replay") cli.replay = cli.verbose = true;
     else if (a == "--verbose") cli.verbose = true;
     else if (a == "--no-failpoints") cli.failpoints = false;
+    else if (a == "--every-scenario") cli.every_scenario = true;
     else if (a == "--scenario") cli.scenario = value();
     else if (a == "--keep") cli.keep = value();
     else if (a == "--dir") cli.dir = value();
@@ -112,8 +116,8 @@ std::string replay_command(std::uint64_t seed, const std::string& scenario, std:
 }
 
 // Runs one seed; returns false after printing the failure.
-bool run_one(const Cli& cli, std::uint64_t seed) {
-  const std::string scenario = scenario_of(seed, cli.scenario);
+bool run_one(const Cli& cli, std::uint64_t seed, const std::string& named) {
+  const std::string scenario = scenario_of(seed, named);
   RunOptions options;
   options.seed = seed;
   options.steps = cli.steps.value_or(default_steps(scenario));
@@ -168,7 +172,14 @@ int main(int argc, char** argv) {
     if (i < seeds.size()) seed = seeds[i];
     else if (cli.seconds > 0 && elapsed() < cli.seconds) seed = seeds.back() + (i - seeds.size() + 1);
     else break;
-    if (!run_one(cli, seed)) return 1;
+    if (i < cli.seeds.size() && cli.every_scenario && cli.scenario.empty()) {
+      for (const std::string& name : scenario_names()) {
+        if (!run_one(cli, seed, name)) return 1;
+        ++runs;
+      }
+      continue;
+    }
+    if (!run_one(cli, seed, cli.scenario)) return 1;
     ++runs;
   }
   std::printf("%llu runs clean in %.0f s\n", static_cast<unsigned long long>(runs), elapsed());
