@@ -51,7 +51,7 @@ PayloadCheck check_payload(std::span<const std::byte> bytes, std::uint64_t seque
   if (bytes.size() >= kTaggedSize) std::memcpy(&generation, bytes.data() + 8, 4);
   std::vector<std::byte> expected(bytes.size());
   fill_payload(expected, sequence, generation);
-  check.intact = std::memcmp(expected.data(), bytes.data(), bytes.size()) == 0;
+  check.intact = bytes.empty() || std::memcmp(expected.data(), bytes.data(), bytes.size()) == 0;
   check.generation = generation;
   return check;
 }
