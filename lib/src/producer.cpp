@@ -82,7 +82,7 @@ struct ProducerImpl {
           // The consumer released the space, but only a checkpoint lets us reuse it (a power loss
           // would otherwise restart the consumer inside overwritten records). One per wait round:
           // a consumer whose position flips back and forth cannot keep us checkpointing forever.
-          publish_and_wake();
+          // Staged messages stay staged: a batch becomes visible all at once, or not at all.
           checkpointer->checkpoint_now();
           checkpointed = true;
           continue;
@@ -213,17 +213,19 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
                       std::to_string(last->counter) + " (read " + std::to_string(last->read_position) + ", write " +
                       std::to_string(last->write_position) + ")");
     }
-    // A predecessor's staged batch must never validate after a power loss, whichever versions of
-    // its pages the disk kept: clear it, durably, before anything is written over it.
-    if (const int rc = detail::clear_unpublished_commit_words(view, walk.end, last->read_position + view.capacity,
-                                                             walk.next_sequence);
-        rc != 0) {
-      throw Error(ErrorCode::io, path, "cannot clear and sync the records a killed producer staged", rc);
-    }
     // What the page cache shows may never have reached the disk: trust nothing, neither for
     // reuse nor for acknowledgements, until this producer has made it durable itself.
     if (const int rc = detail::make_durable_again(impl->file.fd(), view, *last, walk.end); rc != 0) {
       throw Error(ErrorCode::io, path, "cannot make the last checkpoint and the records after it durable", rc);
+    }
+    // A predecessor's staged batch must never validate after a power loss, whichever versions of
+    // its pages the disk kept: clear it, durably, before anything is written over it. Only now:
+    // the ring up to the last checkpoint's read position + capacity is free once that checkpoint
+    // is on disk (an older one, still in force until then, may need records there).
+    if (const int rc = detail::clear_unpublished_commit_words(view, walk.end, last->read_position + view.capacity,
+                                                             walk.next_sequence);
+        rc != 0) {
+      throw Error(ErrorCode::io, path, "cannot clear and sync the records a killed producer staged", rc);
     }
     const CheckpointPolicy policy = options.checkpoints.value_or(
         CheckpointPolicy{id.checkpoint_bytes, std::chrono::milliseconds(id.checkpoint_interval_ms)});
