@@ -77,13 +77,16 @@ int rewrite_and_sync(int fd, const std::byte* mapped, std::uint64_t length, std:
 
 }  // namespace
 
-int make_durable_again(int fd, const RingView& view, const layout::Checkpoint& last, std::uint64_t write) {
-  const std::uint64_t first = last.read_position & (view.capacity - 1);
-  const std::uint64_t length = write - last.read_position;
+int rewrite_and_sync_ring(int fd, const RingView& view, std::uint64_t from, std::uint64_t to) {
+  const std::uint64_t first = from & (view.capacity - 1);
+  const std::uint64_t length = to - from;
   const std::uint64_t head = std::min(length, view.capacity - first);
-  int rc = rewrite_and_sync(fd, view.data + first, head, layout::kHeaderSize + first);
-  if (rc == 0) rc = rewrite_and_sync(fd, view.data, length - head, layout::kHeaderSize);
-  if (rc != 0) return rc;
+  const int rc = rewrite_and_sync(fd, view.data + first, head, layout::kHeaderSize + first);
+  return rc != 0 ? rc : rewrite_and_sync(fd, view.data, length - head, layout::kHeaderSize);
+}
+
+int make_durable_again(int fd, const RingView& view, const layout::Checkpoint& last, std::uint64_t write) {
+  if (const int rc = rewrite_and_sync_ring(fd, view, last.read_position, write); rc != 0) return rc;
   SHMQ_FAILPOINT("reconfirm.after_ring_sync");
   const auto* slot = reinterpret_cast<const std::byte*>(&slot_of(*view.header, last.counter));
   const auto slot_offset = static_cast<std::uint64_t>(slot - reinterpret_cast<const std::byte*>(view.header));

@@ -34,6 +34,11 @@ void write_checkpoint_slot(layout::Header& header, layout::Checkpoint checkpoint
 // Syncs the page of slot counter % 2. Returns 0 or the errno.
 int sync_checkpoint_slot(layout::Header& header, std::uint64_t counter);
 
+// Rewrites the ring bytes of positions [from, to) (to - from <= capacity) with the mapping's own
+// copy (pwrite through `fd`, which dirties every page again, whatever an earlier failed writeback
+// left: fsyncgate) and syncs them. Returns 0 or the errno.
+int rewrite_and_sync_ring(int fd, const RingView& view, std::uint64_t from, std::uint64_t to);
+
 // Makes checkpoint `last` durable again, with every record from its read position up to `write`
 // (the published end, write - last.read_position <= capacity), whatever an earlier producer's
 // syncs did: it may have been killed between writing the slot and syncing it, or its msync may

@@ -51,8 +51,8 @@ int clear_ring(const RingView& view, std::uint64_t from, std::uint64_t to) {
 }
 
 // Installs the state found by a scan from `read`: clears the ring after the last valid record,
-// sets both positions and sequences, writes and syncs checkpoint `counter` (durable queues), and
-// records this boot. Each step is safe to crash in: until the new checkpoint is synced the old one
+// sets both positions and sequences, syncs the records kept and then writes and syncs checkpoint
+// `counter` (durable queues), and records this boot. Each step is safe to crash in: until the new checkpoint is synced the old one
 // is in force, and recovery (or repair) runs again with the same result.
 void install_state(QueueFile& file, const RingView& view, std::uint64_t read, std::uint64_t read_sequence,
                    const Scan& scan, std::uint64_t counter, RecoveryReport& report) {
@@ -76,6 +76,12 @@ void install_state(QueueFile& file, const RingView& view, std::uint64_t read, st
   h.consumer.attached.store(0, std::memory_order_relaxed);
   SHMQ_FAILPOINT("recovery.after_positions");
   if ((file.identity().flags & layout::kFlagDurable) != 0) {
+    // The new checkpoint vouches for every record kept: they reach the disk first (repair keeps
+    // records no checkpoint covered; recovery's may sit in pages a failed writeback left clean).
+    if (const int rc = rewrite_and_sync_ring(file.fd(), view, read, scan.end); rc != 0) {
+      throw Error(ErrorCode::io, file.path(), "could not sync the records it keeps", rc);
+    }
+    SHMQ_FAILPOINT("recovery.after_records_sync");
     layout::Checkpoint next{};
     next.counter = counter;
     next.write_position = scan.end;

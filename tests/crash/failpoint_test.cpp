@@ -99,7 +99,8 @@ TEST_P(RecoveryFailpoint, CrashDuringRecoveryThenRecoverAgain) {
 
 INSTANTIATE_TEST_SUITE_P(Steps, RecoveryFailpoint,
                          ::testing::Values("recovery.after_clear", "recovery.after_positions",
-                                           "recovery.after_slot_write", "recovery.after_slot_sync"),
+                                           "recovery.after_records_sync", "recovery.after_slot_write",
+                                           "recovery.after_slot_sync"),
                          param_name);
 
 // Whether `dir` takes files with no name (O_TMPFILE), and /proc can name them: create then leaves
