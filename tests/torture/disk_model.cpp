@@ -4,11 +4,13 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "protocol.hpp"
 
@@ -28,6 +30,20 @@ void write_all(int fd, const void* data, std::size_t length) {
   }
 }
 
+// The record at `at` of `log` if it is whole and intact: its header, and its size (0: not there).
+std::size_t intact_record(const std::vector<char>& log, std::size_t at, DiskEventHeader& h) {
+  if (log.size() - at < sizeof h) return 0;
+  std::memcpy(&h, log.data() + at, sizeof h);
+  if (h.magic != kDiskEventMagic || h.has_content > 1) return 0;
+  const std::size_t size = sizeof h + (h.has_content != 0 ? kPage : 0);
+  if (log.size() - at < size) return 0;
+  DiskEventHeader zeroed = h;
+  zeroed.checksum = 0;
+  std::vector<char> copy(log.begin() + static_cast<std::ptrdiff_t>(at), log.begin() + static_cast<std::ptrdiff_t>(at + size));
+  std::memcpy(copy.data(), &zeroed, sizeof zeroed);
+  return XXH3_64bits(copy.data(), copy.size()) == h.checksum ? size : 0;
+}
+
 }  // namespace
 
 AgentDisk::AgentDisk(std::filesystem::path queue, std::filesystem::path disk_log, std::uint32_t boot, Faults faults)
@@ -45,9 +61,15 @@ AgentDisk::~AgentDisk() {
 
 void AgentDisk::append(std::uint32_t kind, std::uint32_t page, std::uint32_t pages, const char* content) {
   std::vector<char> record(sizeof(DiskEventHeader) + (content != nullptr ? kPage : 0));
-  const DiskEventHeader h{static_cast<DiskEventKind>(kind), page, pages, content != nullptr ? 1u : 0u};
+  DiskEventHeader h;
+  h.kind = static_cast<DiskEventKind>(kind);
+  h.page = page;
+  h.pages = pages;
+  h.has_content = content != nullptr ? 1u : 0u;
   std::memcpy(record.data(), &h, sizeof h);
   if (content != nullptr) std::memcpy(record.data() + sizeof h, content, kPage);
+  h.checksum = XXH3_64bits(record.data(), record.size());
+  std::memcpy(record.data(), &h, sizeof h);
   write_all(log_fd_, record.data(), record.size());  // one O_APPEND write: events never interleave
 }
 
@@ -142,15 +164,24 @@ std::vector<Page> DiskModel::read_file() const {
 void DiskModel::absorb_log() {
   std::ifstream in(disk_log_, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(log_offset_));
+  const std::vector<char> log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t at = 0;
   for (;;) {
     DiskEventHeader h{};
-    if (!in.read(reinterpret_cast<char*>(&h), sizeof h)) break;
-    Page content;
-    if (h.has_content != 0) {
-      content.resize(kPage);
-      if (!in.read(content.data(), kPage)) break;  // a record still being written: read it next time
+    std::size_t size = intact_record(log, at, h);
+    if (size == 0) {
+      // Torn by a killed writer, with intact records after it (skip to the next one), or still
+      // being written at the end (read it next time).
+      std::size_t next = at + 1;
+      while (next < log.size() && intact_record(log, next, h) == 0) ++next;
+      if (next >= log.size()) break;
+      at = next;
+      size = intact_record(log, at, h);
     }
-    log_offset_ += sizeof h + content.size();
+    Page content;
+    if (h.has_content != 0) content.assign(log.begin() + static_cast<std::ptrdiff_t>(at + sizeof h),
+                                           log.begin() + static_cast<std::ptrdiff_t>(at + size));
+    at += size;
     if (cut_requested_) continue;  // after the cut nothing reaches the disk
     const std::size_t p = h.page;
     switch (h.kind) {
@@ -176,6 +207,7 @@ void DiskModel::absorb_log() {
         break;
     }
   }
+  log_offset_ += at;  // an incomplete record at the end is read next time
 }
 
 void DiskModel::observe() {

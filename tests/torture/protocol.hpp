@@ -79,13 +79,20 @@ struct Event {
   std::uint64_t seq = 0, x = 0, y = 0;
 };
 
-// Events of the disk model (disk_model.hpp), appended by every process that syncs.
+// Events of the disk model (disk_model.hpp), appended by every process that syncs. A process
+// killed while it appends one leaves it torn (a write is cut between pages), and the next
+// process appends after the torn bytes: each record carries a magic and a checksum of itself, so
+// that the reader skips a torn one (that msync never finished) and finds the next.
 enum class DiskEventKind : std::uint32_t { synced, failed, rewritten, power_cut };
+inline constexpr std::uint32_t kDiskEventMagic = 0x444b4556;  // "VEKD"
 struct DiskEventHeader {
+  std::uint32_t magic = kDiskEventMagic;
   DiskEventKind kind{};
   std::uint32_t page = 0;  // failed/synced: the page whose content follows; rewritten: first page
   std::uint32_t pages = 0; // rewritten: how many
   std::uint32_t has_content = 0;
+  std::uint32_t reserved = 0;
+  std::uint64_t checksum = 0;  // of the header (with this field 0) and the content
 };
 
 }  // namespace shmq::torture

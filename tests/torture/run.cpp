@@ -310,7 +310,7 @@ void Run::keep_artifacts(const std::filesystem::path& to) const {
   history_.write(to / "history.txt");
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("tool-", 0) == 0 || name.rfind("sample-", 0) == 0)
+    if (name.rfind("tool-", 0) == 0 || name.rfind("sample-", 0) == 0 || name == "disk-log")
       std::filesystem::copy_file(entry.path(), to / name, std::filesystem::copy_options::overwrite_existing, ec);
   }
 }
