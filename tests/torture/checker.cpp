@@ -25,6 +25,7 @@ std::string n(std::uint64_t v) { return std::to_string(v); }
 
 void Checker::recovered(std::uint64_t next_sequence, const char* who) {
   recovery_due_ = false;
+  durable_check_due_ = false;
   history_.note(std::string(who) + " open recovered the queue: next sequence " + n(next_sequence) +
                 ", acknowledged durable " + n(durable_ack_));
   if (next_sequence < durable_ack_) {
@@ -58,10 +59,15 @@ void Checker::producer_events(const std::vector<Event>& events) {
   for (const Event& e : events) {
     switch (e.kind) {
       case EventKind::producer_opened:
-        if (recovery_due_ || e.x == 1) {
+        if (e.x == 1) {
           if (!recovery_due_) fail("recovery only after a power loss", "a producer open recovered the queue");
           recovered(e.seq, "producer");
         } else {
+          if (recovery_due_ || durable_check_due_) {  // recovered by an open that failed afterwards
+            recovery_due_ = false;
+            durable_check_due_ = false;
+            recovered(e.seq, "an earlier failed");
+          }
           const std::uint64_t floor = std::max(published_floor_, max_received_);
           if (e.seq < floor) {
             fail("sequence numbers never go back",
@@ -120,9 +126,16 @@ void Checker::consumer_events(const std::vector<Event>& events) {
   for (const Event& e : events) {
     switch (e.kind) {
       case EventKind::consumer_opened:
-        if (recovery_due_ || e.x == 1) {
+        if (e.x == 1) {
           if (!recovery_due_) fail("recovery only after a power loss", "a consumer open recovered the queue");
           recovered(e.y, "consumer");
+        } else if (recovery_due_) {
+          // An open that failed after its recovery (an injected EIO) recovered the queue: the
+          // next producer's sequence is what is checked against the durable acknowledgement;
+          // the consumer may resume back at the checkpoint, as after any recovery.
+          recovery_due_ = false;
+          durable_check_due_ = true;
+          released_may_go_back_ = true;
         }
         if (e.seq > max_received_ && !knowledge_lost_) {
           fail("no gap", "a restarted consumer resumes at sequence " + n(e.seq) + ", past " + n(max_received_) +
