@@ -1,4 +1,5 @@
 #include "agent.hpp"
+#include "tally.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -552,6 +553,7 @@ Agent::~Agent() {
 
 void Agent::kill() {
   if (pid_ <= 0) return;
+  killed_by_driver_ = true;
   ::kill(pid_, SIGKILL);
   while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
   }
@@ -569,6 +571,7 @@ void Agent::pause() {
       return;
     }
     stopped_ = true;
+    ++tally().stops;
   }
 }
 

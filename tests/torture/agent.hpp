@@ -42,6 +42,7 @@ class Agent {
   pid_t pid() const { return pid_; }
   bool alive() const { return pid_ > 0; }
   bool stopped() const { return stopped_; }
+  bool killed_by_driver() const { return killed_by_driver_; }  // else it died by itself
   // How it ended: a wait status (valid once !alive()).
   int exit_status() const { return status_; }
 
@@ -66,6 +67,7 @@ class Agent {
   int socket_ = -1;
   int status_ = 0;
   bool stopped_ = false;
+  bool killed_by_driver_ = false;
 };
 
 struct HangDetected {

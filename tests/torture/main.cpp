@@ -23,6 +23,7 @@
 
 #include "checker.hpp"
 #include "run.hpp"
+#include "tally.hpp"
 #include "scenarios.hpp"
 
 namespace shmq::torture {
@@ -135,6 +136,7 @@ bool run_one(const Cli& cli, std::uint64_t seed, const std::string& named) {
     const std::filesystem::path keep = cli.keep / ("seed-" + std::to_string(seed));
     run.history().note("FAILED: " + v.invariant + " : " + v.details);
     run.keep_artifacts(keep);
+    std::printf("before it: %s\n", tally().describe().c_str());
     std::printf("seed %llu step %llu: %s : %s\n", static_cast<unsigned long long>(seed),
                 static_cast<unsigned long long>(run.history().step()), v.invariant.c_str(), v.details.c_str());
     std::printf("  scenario %s; queue file and history kept in %s\n  replay: %s\n", scenario.c_str(),
@@ -142,6 +144,8 @@ bool run_one(const Cli& cli, std::uint64_t seed, const std::string& named) {
     std::fflush(stdout);
     return false;
   }
+  ++tally().runs;
+  tally().deliveries += run.checker().deliveries();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   std::printf("seed %llu: ok (%llu deliveries checked, %lld ms)\n", static_cast<unsigned long long>(seed),
               static_cast<unsigned long long>(run.checker().deliveries()), static_cast<long long>(ms.count()));
@@ -183,5 +187,6 @@ int main(int argc, char** argv) {
     ++runs;
   }
   std::printf("%llu runs clean in %.0f s\n", static_cast<unsigned long long>(runs), elapsed());
+  std::printf("%s\n", tally().describe().c_str());
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "run.hpp"
 
+#include "tally.hpp"
+
 #include <csignal>
 #include <cstring>
 #include <sys/prctl.h>
@@ -102,6 +104,7 @@ std::unique_ptr<Agent> Run::start_agent(Role role, const Faults& faults) {
   s.boot = boot_;
   s.faults = faults.disk;
   s.failpoint = faults.failpoint;
+  if (!s.failpoint.empty()) ++tally().failpoints_armed;
   return std::make_unique<Agent>(s);
 }
 
@@ -174,6 +177,7 @@ void Run::after_death(std::unique_ptr<Agent>& agent) {
   const int status = agent->exit_status();
   const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
   const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (killed && !agent->killed_by_driver()) ++tally().self_kills;
   const std::vector<Event> events = events_of(*agent);
   if (agent->setup().role == Role::producer) checker_.producer_events(events);
   if (agent->setup().role == Role::consumer) checker_.consumer_events(events);
@@ -191,6 +195,7 @@ void Run::after_death(std::unique_ptr<Agent>& agent) {
 
 std::optional<Reply> Run::call(std::unique_ptr<Agent>& agent, const Command& c, std::chrono::milliseconds patience) {
   std::optional<Reply> r;
+  ++tally().operations;
   try {
     r = agent->call(c, patience);
   } catch (const HangDetected& h) {
@@ -215,6 +220,7 @@ std::optional<Reply> Run::call(std::unique_ptr<Agent>& agent, const Command& c, 
 void Run::kill(std::unique_ptr<Agent>& agent) {
   if (!agent) return;
   if (agent->alive()) {
+    ++tally().kills;
     history_.note("kill -9 " + std::string(to_string(agent->setup().role)) + " gen " + n(agent->setup().generation));
     agent->kill();
   }
@@ -246,6 +252,7 @@ void Run::run_tool(const std::string& which) {
     history_.note("shmq " + which + ": skipped, the file awaits recovery");
     return;
   }
+  ++tally().tool_runs;
   std::vector<std::string> argv{tool, which, queue_.string()};
   if (which == "dump") argv = {tool, "dump", queue_.string(), "--count", "20"};
   if (which == "watch") argv = {tool, "watch", queue_.string(), "--count", "1", "--interval", "10"};
@@ -267,6 +274,7 @@ void Run::repair() {
   kill(consumer_);
   kill_fork_copies();
   std::unique_ptr<Agent> admin = start_agent(Role::admin, {});
+  ++tally().repairs;
   Command c;
   c.op = Op::repair;
   history_.note("repair");
@@ -283,6 +291,7 @@ void Run::repair() {
 
 void Run::power_loss() {
   if (!disk_) return;
+  ++tally().power_cuts;
   for (std::unique_ptr<Agent>* a : {&producer_, &consumer_}) {
     if (*a && (*a)->alive()) (*a)->kill();
     if (*a) {
