@@ -1,5 +1,6 @@
 #include "out_bridge.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,8 +20,10 @@ namespace shmq_bridge {
 namespace {
 
 constexpr std::chrono::milliseconds kReceiveSlice{200};  // how late SIGTERM is noticed on an idle queue
-// Attempts in a row that another writer's messages spoilt (wrong last sequence) before giving up.
-constexpr int kForeignWriterAttempts = 3;
+// Attempts in a row that a moved last sequence spoilt (another writer, or a server whose stream
+// state disagrees with its last message after a restart) before giving up; with the backoff
+// between them, about half a minute.
+constexpr int kForeignWriterAttempts = 10;
 
 // A negative acknowledgement, as JetStream gave it.
 struct Refusal {
@@ -177,10 +180,10 @@ class OutBridge {
       return true;
     }
     if (tally_.first_wrong_last && !tally_.first_refusal && ++foreign_writer_attempts_ >= kForeignWriterAttempts) {
-      throw FatalError("stream " + options_.stream.name + " keeps storing messages that " +
-                       "shmq-bridge out did not send (its last sequence moved under the bridge " +
-                       std::to_string(kForeignWriterAttempts) + " times in a row): give subject " +
-                       options_.stream.subject + " a stream of its own");
+      throw FatalError("stream " + options_.stream.name + "'s last sequence is not the one its last message shows (" +
+                       std::to_string(kForeignWriterAttempts) +
+                       " attempts in a row): another program stores messages into it (give subject " +
+                       options_.stream.subject + " a stream of its own), or the server's stream state is damaged");
     }
     spdlog::warn("out: JetStream did not acknowledge sequences {}..{} ({}); resending what it lacks",
                  batch.front().sequence, batch.back().sequence,
@@ -249,7 +252,15 @@ class OutBridge {
                          options_.stream.name, **held);
           }
           stored_through_ = *held;
-          expected_last_ = stream_.last_sequence;
+          // The stream's last sequence; never below the last message seen on the subject (a
+          // nats-server 2.9 restarted while messages were arriving can report a last sequence
+          // below the messages it serves: trusting it would let a publish overwrite them).
+          expected_last_ = std::max(stream_.last_sequence, last->stream_sequence);
+          if (last->stream_sequence > stream_.last_sequence) {
+            spdlog::warn("out: stream {} reports last sequence {} but serves a message on {} at {}",
+                         options_.stream.name, stream_.last_sequence, options_.stream.subject,
+                         last->stream_sequence);
+          }
           return true;
         }
       }
