@@ -72,6 +72,9 @@ void write_record(const std::filesystem::path& path, const InRecord& r) {
     out.flush();
     if (!out) fail(temporary, "cannot write shmq-bridge in's record");
   }
+  std::error_code mode_error;  // readable by the owner only, like a queue by default
+  std::filesystem::permissions(temporary, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               mode_error);
   sync_path(temporary, O_RDONLY);
   std::error_code error;
   std::filesystem::rename(temporary, path, error);

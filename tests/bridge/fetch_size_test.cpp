@@ -2,6 +2,7 @@
 // lets a client have pending (else it drops the client as a slow consumer, again and again), and
 // a --batch above JetStream's default max_ack_pending (1000) is served by a consumer that allows it
 // (else every fetch waits out its timeout).
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -17,11 +18,15 @@ namespace {
 
 using test::ChildProcess;
 
-// 256 messages of 320 KiB are 80 MiB, beyond the server's 64 MiB for a client's pending data.
+// 256 messages of 320 KiB are 80 MiB, beyond the server's 64 MiB for a client's pending data by
+// default; the test's server allows 16 MiB (max_pending), so that the overflow does not depend
+// on how fast in happens to read.
 constexpr std::uint64_t kLargeCount = 300;
 
 TEST(BridgeFetchSize, LargeMessagesInFullBatchesArriveWithoutTheServerDroppingIn) {
-  test::NatsServer server;
+  test::TempQueue config("/tmp");  // a unique file name; not a queue
+  std::ofstream(config.path()) << "max_pending: 16MB\n";
+  test::NatsServer server({"-c", config.str()});
   test::TempQueue a;
   test::InQueue b;
   create_queue(a.path(), {.capacity = 32 << 20});
