@@ -301,7 +301,10 @@ class InBridge {
     }
     stats_.in_flight = settled.size();
     if (durable_ && last_published) producer_.wait_durable(*last_published);
-    for (natsMsg* msg : settled) natsMsg_Ack(msg, nullptr);  // a lost ack means a redelivery, filtered
+    // One acknowledgement per fetch: the consumer acknowledges all (AckAll) up to the last message
+    // settled, and every message before it in the stream is settled too (in stream order, the
+    // fetch stops at the first it cannot settle). A lost ack means a redelivery, filtered.
+    if (!settled.empty()) natsMsg_Ack(settled.back(), nullptr);
     stats_.in_flight = 0;
     stats_.last_acked = static_cast<std::int64_t>(producer_.next_sequence()) - 1;
     if (source_changed) {
@@ -434,7 +437,7 @@ class InBridge {
     jsConsumerConfig config;
     jsConsumerConfig_Init(&config);
     config.Durable = options_.consumer.c_str();
-    config.AckPolicy = js_AckExplicit;
+    config.AckPolicy = js_AckAll;
     config.DeliverPolicy = js_DeliverByStartSequence;
     config.OptStartSeq = start;
     config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();

@@ -167,7 +167,7 @@ void latency(const Settings& s, std::uint64_t rate, jsCtx* js) {
   in_thread.join();
   const std::vector<std::int64_t> startup(latencies_ns.begin(), latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup));
   const std::vector<std::int64_t> steady(latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup), latencies_ns.end());
-  std::printf("| %llu msg/s | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us |\n",
+  std::printf("| %llu msg/s | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %.0f |\n",
               static_cast<unsigned long long>(rate), percentile(startup, 0.99), percentile(steady, 0.5),
               percentile(steady, 0.99), percentile(steady, 0.999), percentile(steady, 1.0),
               static_cast<double>(steady.size()));
