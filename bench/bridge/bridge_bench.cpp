@@ -1,8 +1,9 @@
 // shmq-bridge-bench: `shmq-bridge out` against the ceiling it should reach (a minimal libnats
 // program publishing the same messages with Nats-Msg-Id and the same async window to a
-// file-storage stream), and the end-to-end latency queue A -> out -> JetStream -> in -> queue B at a
-// modest rate. Runs the bridges in-process (their library entry points) against a nats-server
-// given by --server (start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`).
+// file-storage stream), and the end-to-end latency queue A -> out -> JetStream -> in -> queue B at
+// several offered rates, start-up reported apart from the steady state. Runs the bridges
+// in-process (their library entry points) against a nats-server given by --server (start one
+// with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`).
 // Rounds alternate reference and bridge; each row reports the median ratio of a round.
 #include <algorithm>
 #include <chrono>
