@@ -1,7 +1,7 @@
 // `shmq-bridge in`: a JetStream stream into a local queue, each original message exactly once.
 //
 // The bridge is the local queue's producer and reads the stream through a durable pull consumer
-// (explicit acks). A message is acknowledged to JetStream only after it is published in the local
+// (acknowledged cumulatively, AckAll, once per fetch). A message is acknowledged to JetStream only after it is published in the local
 // queue (after wait_durable for a durable queue). The local queue's sequence numbers are the source
 // queue's: the message with Shmq-Sequence S becomes message S of the local queue, so the local
 // queue's next sequence number says exactly what it holds. A redelivered message (S below it) is

@@ -23,8 +23,9 @@ constexpr const char* kDescription =
     "       releases it from the queue only once JetStream acknowledged it.\n"
     "  in:  a durable pull consumer of the stream; the local queue's producer; acknowledges a\n"
     "       message to JetStream only once it is in the local queue (the source's sequence numbers).\n"
-    "Credentials: --creds FILE, or a token in the environment variable SHMQ_NATS_TOKEN or --token-file\n"
-    "(never on the command line). See docs/BRIDGE.md.\n";
+    "Credentials: --creds FILE; a token in SHMQ_NATS_TOKEN or --token-file; a user (--user or\n"
+    "SHMQ_NATS_USER) with a password in SHMQ_NATS_PASSWORD or --password-file. Secrets are never taken\n"
+    "from the command line. See docs/BRIDGE.md.\n";
 
 constexpr const char* kFooter =
     "Examples:\n"
@@ -33,10 +34,13 @@ constexpr const char* kFooter =
     "  shmq-bridge in --server nats://127.0.0.1:4222 --stream ORDERS --consumer to-b --queue /dev/shm/b --create\n"
     "\n"
     "Exit status: 0 done (--count reached, or stopped by SIGTERM/SIGINT after finishing the window in flight);\n"
-    "2 an error (queue unusable, stream missing, authorization refused); 64 bad arguments.\n";
+    "2 an error (queue unusable, stream missing or not storing the subject, authorization refused, a message\n"
+    "JetStream refuses for good, in: the source queue changed or the local queue was not filled by in);\n"
+    "64 bad arguments.\n";
 
 struct CommonOptions {
   std::string token_file;
+  std::string password_file;
   std::uint64_t stat_seconds = 0;
   bool quiet = false;
   bool verbose = false;
@@ -51,6 +55,12 @@ void add_connection_options(CLI::App& app, NatsConfig& nats, CommonOptions& comm
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
   app.add_option("--token-file", common.token_file, "File holding the NATS token (else $SHMQ_NATS_TOKEN)")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  app.add_option("--user", nats.user, "NATS user name (else $SHMQ_NATS_USER); the password from --password-file")
+      ->type_name("NAME");
+  app.add_option("--password-file", common.password_file,
+                 "File holding the NATS user's password (else $SHMQ_NATS_PASSWORD)")
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
   app.add_option("--tls-ca", nats.tls_ca_file, "Trusted CA certificates (PEM); enables TLS")
@@ -69,17 +79,41 @@ void add_connection_options(CLI::App& app, NatsConfig& nats, CommonOptions& comm
   shmq_sample::add_verbosity_flags(app, common.quiet, common.verbose, "Also log each retry and the library's events");
 }
 
-// The token from --token-file (first line) or the environment; empty when neither is given.
-std::string read_token(const std::string& token_file) {
-  if (!token_file.empty()) {
-    std::ifstream in(token_file);
-    std::string token;
-    std::getline(in, token);
-    if (!in && token.empty()) throw std::runtime_error(token_file + ": cannot read the NATS token");
-    return token;
+// A secret from `file` (its first line) or else the environment variable `variable`; empty when
+// neither is given.
+std::string read_secret(const std::string& file, const char* variable, const char* what) {
+  if (!file.empty()) {
+    std::ifstream in(file);
+    std::string secret;
+    std::getline(in, secret);
+    if (!in && secret.empty()) throw std::runtime_error(file + ": cannot read the NATS " + what);
+    return secret;
   }
-  const char* from_env = std::getenv("SHMQ_NATS_TOKEN");
+  const char* from_env = std::getenv(variable);
   return from_env != nullptr ? from_env : "";
+}
+
+// Credentials from the files and the environment; a password written into a server URL works
+// (libnats takes it) but every user of the machine can read it in the process list.
+void read_credentials(NatsConfig& nats, const CommonOptions& common) {
+  nats.token = read_secret(common.token_file, "SHMQ_NATS_TOKEN", "token");
+  if (nats.user.empty()) {
+    const char* user = std::getenv("SHMQ_NATS_USER");
+    nats.user = user != nullptr ? user : "";
+  }
+  nats.password = read_secret(common.password_file, "SHMQ_NATS_PASSWORD", "password");
+  if (!nats.password.empty() && nats.user.empty()) {
+    throw std::runtime_error("a NATS password is given (--password-file or SHMQ_NATS_PASSWORD) but no user "
+                             "(--user or SHMQ_NATS_USER)");
+  }
+  for (const std::string& url : nats.servers) {
+    const std::string::size_type scheme = url.find("://");
+    const std::string::size_type at = url.find('@');
+    if (at != std::string::npos && url.find(':', scheme == std::string::npos ? 0 : scheme + 3) < at) {
+      spdlog::warn("a --server URL holds a password, which every user of this machine can read in the process "
+                   "list: give it in SHMQ_NATS_PASSWORD or --password-file, with --user");
+    }
+  }
 }
 
 }  // namespace
@@ -105,6 +139,9 @@ int main(int argc, char** argv) {
   out_cmd->add_flag("--create-stream", out.stream.create,
                     "Create the stream (file storage, this subject) if it does not exist; else a missing stream is "
                     "an error");
+  out_cmd->add_option("--replicas", out.stream.replicas, "With --create-stream: the stream's replicas (a cluster)")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
   out_cmd
       ->add_option("--duplicate-window", duplicate_window_ms,
                    "With --create-stream: the stream's duplicate window in ms (default: the server's, 2 min)")
@@ -145,7 +182,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(log);
   shmq_sample::install_stop_handlers();
   const int status = shmq_sample::run_reporting_errors(*log, in.create, [&] {
-    nats.token = read_token(common.token_file);
+    read_credentials(nats, common);
     if (out_cmd->parsed()) {
       out.stream.duplicate_window = std::chrono::milliseconds(duplicate_window_ms);
       out.ack_timeout = std::chrono::milliseconds(ack_timeout_ms);

@@ -32,6 +32,9 @@ OptionsHandle make_options(const NatsConfig& config) {
                  "credentials file");
   }
   if (!config.token.empty()) check_option(natsOptions_SetToken(raw, config.token.c_str()), "token");
+  if (!config.user.empty()) {
+    check_option(natsOptions_SetUserInfo(raw, config.user.c_str(), config.password.c_str()), "user and password");
+  }
   if (!config.tls_ca_file.empty() || !config.tls_cert_file.empty()) {
     check_option(natsOptions_SetSecure(raw, true), "TLS");
   }

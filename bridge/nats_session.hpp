@@ -17,12 +17,14 @@
 
 namespace shmq_bridge {
 
-// How to reach the server. Secrets never come from the command line: the token is read from the
-// environment variable SHMQ_NATS_TOKEN or from a file.
+// How to reach the server. Secrets never come from the command line: the token and the password
+// are read from the environment (SHMQ_NATS_TOKEN, SHMQ_NATS_PASSWORD) or from a file.
 struct NatsConfig {
   std::vector<std::string> servers;  // nats://host:port, tls://host:port; several for a cluster
   std::string credentials_file;      // a .creds file (JWT and NKey seed)
   std::string token;                 // from SHMQ_NATS_TOKEN or --token-file
+  std::string user;                  // --user or SHMQ_NATS_USER, with password
+  std::string password;              // from SHMQ_NATS_PASSWORD or --password-file
   std::string tls_ca_file;           // trusted CAs (PEM); setting any TLS option requires TLS
   std::string tls_cert_file;         // client certificate chain (PEM), with tls_key_file
   std::string tls_key_file;

@@ -1,12 +1,13 @@
 // `shmq-bridge out`: a local queue into a JetStream stream, each message exactly once.
 //
-// The bridge is the queue's consumer. It takes up to `window` messages from the queue, publishes
-// them asynchronously (Nats-Msg-Id "<instance>-<sequence>", headers in shmq_headers.hpp), waits
-// until JetStream has acknowledged every one, and only then releases them from the queue. A
-// failure (the server gone, a negative or missing acknowledgement) drops the connection; the
-// bridge reconnects with backoff, reads the last message stored on its subject and resends the
-// unreleased messages after it (the rest JetStream holds already; the duplicate window catches a
-// resend of a message stored but read before its acknowledgement arrived).
+// The bridge is the queue's consumer. It connects and checks the stream and its subject at start,
+// then takes up to `window` messages from the queue, publishes them asynchronously (Nats-Msg-Id
+// "<instance>-<sequence>", headers in shmq_headers.hpp), waits until JetStream has acknowledged
+// every one, and only then releases them from the queue. Every publish names the stream sequence
+// it expects to follow (Nats-Expected-Last-Sequence), so the stream holds a prefix of each attempt.
+// A transient failure (the server gone, a timeout) drops the connection; the bridge reconnects
+// with backoff, reads the last message stored on its subject and resends the unreleased messages
+// after it. A refusal no retry cures (the stream's limits) is a FatalError with JetStream's reason.
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,9 @@
 // What `shmq-bridge out` puts on each JetStream message besides the payload, and `in` reads back.
 //
 //   Nats-Msg-Id:    <instance>-<sequence>   JetStream's de-duplication key
-//   Shmq-Instance:  <instance>              16 hex digits naming the source queue file (queue_identity.hpp)
+//   Shmq-Instance:  <instance>              16 hex digits: the source queue's instance id (queue_identity.hpp)
 //   Shmq-Sequence:  <sequence>              the message's sequence number in the source queue, decimal
+//   Nats-Expected-Last-Sequence: <n>        JetStream stores the message only if its last sequence is n
 #pragma once
 
 #include <charconv>
@@ -16,6 +17,7 @@ namespace shmq_bridge {
 inline constexpr const char* kMsgIdHeader = "Nats-Msg-Id";
 inline constexpr const char* kInstanceHeader = "Shmq-Instance";
 inline constexpr const char* kSequenceHeader = "Shmq-Sequence";
+inline constexpr const char* kExpectedLastSequenceHeader = "Nats-Expected-Last-Sequence";
 
 inline std::string message_id(std::string_view instance, std::uint64_t sequence) {
   return std::string(instance) + "-" + std::to_string(sequence);

@@ -1,14 +1,16 @@
 // shmq-bridge-bench: `shmq-bridge out` against the ceiling it should reach (a minimal libnats
 // program publishing the same messages with Nats-Msg-Id and the same async window to a
-// file-storage stream), and the end-to-end latency queue A -> out -> JetStream -> in -> queue B at a
-// modest rate. Runs the bridges in-process (their library entry points) against a nats-server
-// given by --server (start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`).
+// file-storage stream), and the end-to-end latency queue A -> out -> JetStream -> in -> queue B at
+// several offered rates, start-up reported apart from the steady state. Runs the bridges
+// in-process (their library entry points) against a nats-server given by --server (start one
+// with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`).
 // Rounds alternate reference and bridge; each row reports the median ratio of a round.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,8 +36,9 @@ struct Settings {
   std::vector<std::size_t> sizes{64, 1024};
   std::size_t window = 4096;
   int rounds = 3;
-  std::uint64_t rate = 10'000;
-  std::uint64_t latency_count = 50'000;
+  std::vector<std::uint64_t> rates{1'000, 5'000, 10'000};
+  double latency_seconds = 10;  // measured, after the warm-up
+  double warmup_seconds = 2;    // start-up: connecting, creating the stream and the consumer
 };
 
 std::string unique_name(const char* what) {
@@ -102,11 +105,22 @@ double bridge_rate(const Settings& s, std::size_t size, jsCtx* js) {
   return static_cast<double>(s.count) / seconds;
 }
 
+double percentile(std::vector<std::int64_t> values_ns, double q) {
+  if (values_ns.empty()) return 0;
+  std::sort(values_ns.begin(), values_ns.end());
+  const auto index = static_cast<std::size_t>(q * static_cast<double>(values_ns.size() - 1));
+  return static_cast<double>(values_ns[index]) / 1e3;
+}
+
 // Queue A's publish to queue B's delivery, at `rate` messages per second, through both bridges.
-void latency(const Settings& s, jsCtx* js) {
+// The first warmup_seconds are start-up (the bridges connect, out creates the stream, in its
+// consumer) and reported apart from the steady state that follows.
+void latency(const Settings& s, std::uint64_t rate, jsCtx* js) {
   const std::string stream = unique_name("LAT");
   const std::string a = "/dev/shm/shmq-bridge-bench-" + stream + "-a";
   const std::string b = "/dev/shm/shmq-bridge-bench-" + stream + "-b";
+  const auto warmup = static_cast<std::uint64_t>(s.warmup_seconds * static_cast<double>(rate));
+  const std::uint64_t count = warmup + static_cast<std::uint64_t>(s.latency_seconds * static_cast<double>(rate));
   shmq::create_queue(a, {.capacity = 4 << 20});
   shmq::create_queue(b, {.capacity = 4 << 20});
   NatsConfig nats;
@@ -114,34 +128,34 @@ void latency(const Settings& s, jsCtx* js) {
   OutOptions out;
   out.queue = a;
   out.stream = {.name = stream, .subject = stream + ".data", .create = true, .duplicate_window = {}};
-  out.count = s.latency_count;
+  out.count = count;
   out.window = s.window;
   InOptions in;
   in.queue = b;
   in.stream = stream;
   in.consumer = "bench";
-  in.count = s.latency_count;
+  in.count = count;
   std::thread out_thread([&] { run_out(out, nats); });
   std::thread in_thread([&] { run_in(in, nats); });
-  std::vector<std::int64_t> latencies_ns;
-  latencies_ns.reserve(s.latency_count);
+  std::vector<std::int64_t> latencies_ns(count);
   std::thread consumer([&] {
     shmq::Consumer c = shmq::Consumer::open(b, {.wait = {.return_on_peer_gone = false}});
-    while (latencies_ns.size() < s.latency_count) {
+    for (std::uint64_t received = 0; received < count;) {
       shmq::Result<shmq::Message> m = c.receive();
       if (!m) continue;
       std::int64_t sent = 0;
       std::memcpy(&sent, m->bytes.data(), sizeof sent);
-      latencies_ns.push_back(Clock::now().time_since_epoch().count() - sent);
+      latencies_ns[m->sequence] = Clock::now().time_since_epoch().count() - sent;
+      ++received;
       c.release();
     }
   });
   {
     shmq::Producer p = shmq::Producer::open(a);
     std::vector<std::byte> payload(64);
-    const auto period = std::chrono::nanoseconds(1'000'000'000 / s.rate);
+    const auto period = std::chrono::nanoseconds(1'000'000'000 / rate);
     auto next = Clock::now();
-    for (std::uint64_t i = 0; i < s.latency_count; ++i) {
+    for (std::uint64_t i = 0; i < count; ++i) {
       std::this_thread::sleep_until(next);  // pacing the offered load
       next += period;
       const std::int64_t now = Clock::now().time_since_epoch().count();
@@ -152,16 +166,16 @@ void latency(const Settings& s, jsCtx* js) {
   }
   out_thread.join();
   in_thread.join();
-  std::sort(latencies_ns.begin(), latencies_ns.end());
-  const auto at = [&](double q) {
-    const auto index = static_cast<std::size_t>(q * static_cast<double>(latencies_ns.size() - 1));
-    return static_cast<double>(latencies_ns[index]) / 1e3;
-  };
-  std::printf("| end-to-end latency, 64 B at %llu msg/s (%llu messages) | p50 %.0f us | p99 %.0f us | max %.0f us |\n",
-              static_cast<unsigned long long>(s.rate), static_cast<unsigned long long>(s.latency_count), at(0.5),
-              at(0.99), at(1.0));
+  const std::vector<std::int64_t> startup(latencies_ns.begin(), latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup));
+  const std::vector<std::int64_t> steady(latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup), latencies_ns.end());
+  std::printf("| %llu msg/s | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %.0f |\n",
+              static_cast<unsigned long long>(rate), percentile(startup, 0.99), percentile(steady, 0.5),
+              percentile(steady, 0.99), percentile(steady, 0.999), percentile(steady, 1.0),
+              static_cast<double>(steady.size()));
+  std::fflush(stdout);
   shmq::remove_queue(a, {.force = true});
   shmq::remove_queue(b, {.force = true});
+  std::filesystem::remove(b + ".shmq-bridge-in");
   delete_stream(js, stream);
 }
 
@@ -175,8 +189,10 @@ int main(int argc, char** argv) {
   app.add_option("--sizes", s.sizes, "Message sizes")->delimiter(',');
   app.add_option("--window", s.window, "Async publish window of both")->capture_default_str();
   app.add_option("--rounds", s.rounds, "Alternating rounds")->capture_default_str();
-  app.add_option("--rate", s.rate, "Offered load of the latency run (msg/s)")->capture_default_str();
-  app.add_option("--latency-count", s.latency_count, "Messages of the latency run")->capture_default_str();
+  app.add_option("--rates", s.rates, "Offered loads of the latency runs (msg/s)")->delimiter(',');
+  app.add_option("--latency-seconds", s.latency_seconds, "Steady-state seconds per latency run")
+      ->capture_default_str();
+  app.add_option("--warmup-seconds", s.warmup_seconds, "Start-up seconds, reported apart")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
 
@@ -204,7 +220,10 @@ int main(int argc, char** argv) {
     std::printf("| %zu B | %.0f | %.0f | %.2f |\n", size, reference, bridge, ratios[ratios.size() / 2]);
     std::fflush(stdout);
   }
-  latency(s, js);
+  std::printf("\n| 64 B, offered | start-up p99 (first %.0f s) | steady p50 | p99 | p99.9 | max | messages |\n"
+              "|---|---|---|---|---|---|---|\n",
+              s.warmup_seconds);
+  for (const std::uint64_t rate : s.rates) latency(s, rate, js);
   jsCtx_Destroy(js);
   natsConnection_Destroy(connection);
   nats_Close();

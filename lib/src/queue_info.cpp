@@ -18,6 +18,7 @@ QueueInfo inspect_queue(const std::filesystem::path& path, const OpenOptions& op
   info.max_message_size = max_message_size(id.capacity);
   info.checksums = (id.flags & layout::kFlagChecksums) != 0;
   info.durable = (id.flags & layout::kFlagDurable) != 0;
+  info.instance_id = id.instance_id;
   return info;
 }
 

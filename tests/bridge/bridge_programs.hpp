@@ -10,8 +10,34 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.hpp"
+#include "support/temp_queue.hpp"
 
 namespace shmq::test {
+
+// A temporary queue B of `shmq-bridge in`: also removes the record the bridge keeps beside it.
+class InQueue : public TempQueue {
+ public:
+  ~InQueue() {
+    std::error_code ignored;
+    std::filesystem::remove(record(), ignored);
+    std::filesystem::remove(record() + ".tmp", ignored);
+  }
+  std::string record() const { return str() + ".shmq-bridge-in"; }
+};
+
+// How many messages a queue has received (its next sequence number), read without attaching.
+inline std::uint64_t published_in(const std::string& queue) {
+  ChildProcess stat({SHMQ_TOOL_PATH, "stat", "--json", queue});
+  const ProgramRun run = stat.finish();
+  if (run.exit_code != 0) return 0;
+  return nlohmann::json::parse(run.out)["sequences"].value("published", 0ULL);
+}
+
+// Whether the process writes `text` to stderr (before it exits).
+inline bool stderr_says(ChildProcess& process, const std::string& text) {
+  return eventually([&] { return process.err().find(text) != std::string::npos || !process.running(); }) &&
+         process.err().find(text) != std::string::npos;
+}
 
 // A count from the environment (for the full-size runs), else `fallback`.
 inline std::uint64_t count_from_env(const char* name, std::uint64_t fallback) {

@@ -3,8 +3,12 @@
 // duplicate window (1 s here) has passed, JetStream would store a resend again; the bridge must
 // read the last stored message and resume after it. The test plays the predecessor with libnats
 // (the same ids and headers the bridge writes) and waits out the window: that sleep is the
-// scenario, not a synchronisation.
+// scenario, not a synchronisation. The same with a predecessor from before the queue's own instance
+// id was public: it named the queue by the id it derived from the file, and the upgraded bridge
+// must recognise those messages as this queue's (neither resend nor skip them).
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -45,9 +49,8 @@ void create_stream(const test::JetStreamClient& client) {
   jsStreamInfo_Destroy(info);
 }
 
-// Stores messages 0..count-1 of `queue` as `shmq-bridge out` would.
-void store_as_the_bridge_would(const test::JetStreamClient& client, const test::TempQueue& queue, std::uint64_t count) {
-  const std::string instance = shmq_bridge::queue_instance_id(queue.path());
+// Stores messages 0..count-1 of a queue as `shmq-bridge out` would, under `instance`.
+void store_as_the_bridge_would(const test::JetStreamClient& client, const std::string& instance, std::uint64_t count) {
   shmq_sample::PayloadTemplate payloads(64);
   for (std::uint64_t seq = 0; seq < count; ++seq) {
     const std::span<const std::byte> payload = payloads.payload(seq);
@@ -65,17 +68,19 @@ void store_as_the_bridge_would(const test::JetStreamClient& client, const test::
   }
 }
 
-TEST(BridgeDuplicateWindow, OutResumesAfterTheLastStoredMessageOnceTheWindowHasPassed) {
+// The predecessor stored 0..kStoredByPredecessor-1 under `instance`; out must send only the rest.
+void resume_beyond_the_window(const std::function<std::string(const test::TempQueue&)>& instance_of) {
   test::NatsServer server;
   test::TempQueue a;
-  test::TempQueue b;
+  test::InQueue b;
   create_queue(a.path(), {.capacity = 1 << 20});
   ChildProcess producer(test::producer_argv(a.str(), kDupCount, "64"));
   ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
 
   test::JetStreamClient client(server.url());
   ASSERT_NO_FATAL_FAILURE(create_stream(client));
-  ASSERT_NO_FATAL_FAILURE(store_as_the_bridge_would(client, a, kStoredByPredecessor));
+  const std::string instance = instance_of(a);
+  ASSERT_NO_FATAL_FAILURE(store_as_the_bridge_would(client, instance, kStoredByPredecessor));
   std::this_thread::sleep_for(3 * kDuplicateWindow);  // the scenario: JetStream forgets the ids
 
   ChildProcess out({SHMQ_BRIDGE_PATH, "out", "--queue", a.str(), "--server", server.url(), "--subject", kDupSubject,
@@ -85,12 +90,45 @@ TEST(BridgeDuplicateWindow, OutResumesAfterTheLastStoredMessageOnceTheWindowHasP
             std::string::npos)
       << out.describe();
   EXPECT_EQ(client.stored_messages(kDupStream), kDupCount) << "a message was stored twice (or lost)";
+  EXPECT_EQ(client.headers_at(kDupStream, kDupCount)["Shmq-Instance"], instance) << "one source, one instance";
 
   create_queue(b.path(), {.capacity = 1 << 20});
   ChildProcess consumer(test::verifying_consumer_argv(b.str(), kDupCount));
   ChildProcess in(test::in_argv(server.url(), kDupStream, b.str(), kDupCount));
   ASSERT_EQ(in.exit_code(), 0) << in.describe();
   test::expect_exactly_once_in_order(consumer, kDupCount);
+}
+
+TEST(BridgeDuplicateWindow, OutResumesAfterTheLastStoredMessageOnceTheWindowHasPassed) {
+  resume_beyond_the_window([](const test::TempQueue& a) { return shmq_bridge::queue_instance_id(a.path()); });
+}
+
+TEST(BridgeDuplicateWindow, AnUpgradedOutRecognisesThisQueuesMessagesUnderTheIdItUsedToDerive) {
+  resume_beyond_the_window([](const test::TempQueue& a) {
+    const std::optional<std::string> legacy = shmq_bridge::legacy_instance_id(a.path());
+    EXPECT_TRUE(legacy) << "/dev/shm records birth times";
+    return legacy.value_or("");
+  });
+}
+
+// The bridge names the source by the queue's own instance id, the one `shmq stat` shows.
+TEST(BridgeDuplicateWindow, MessagesCarryTheInstanceIdShmqStatShows) {
+  test::NatsServer server;
+  test::TempQueue a;
+  create_queue(a.path(), {.capacity = 1 << 20});
+  ChildProcess producer(test::producer_argv(a.str(), 10, "64"));
+  ASSERT_EQ(producer.exit_code(), 0) << producer.describe();
+  ChildProcess out(test::out_argv(a.str(), server.url(), "ID", 10));
+  ASSERT_EQ(out.exit_code(), 0) << out.describe();
+  ChildProcess stat({SHMQ_TOOL_PATH, "stat", "--json", a.str()});
+  const test::ProgramRun run = stat.finish();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string shown = nlohmann::json::parse(run.out).value("instance_id", "");
+  ASSERT_EQ(shown.size(), 16U) << run.out;
+  test::JetStreamClient client(server.url());
+  EXPECT_EQ(client.headers_at("ID", 1)["Shmq-Instance"], shown);
+  EXPECT_EQ(client.headers_at("ID", 10)["Nats-Msg-Id"], shown + "-9");
+  EXPECT_EQ(shmq_bridge::format_instance(inspect_queue(a.path()).instance_id), shown);
 }
 
 const auto* const libnats_environment = ::testing::AddGlobalTestEnvironment(new test::LibnatsEnvironment);

@@ -29,11 +29,6 @@ void fill_queue(const test::TempQueue& a) {
 
 std::uint64_t released_from(const test::TempQueue& a) { return Consumer::open(a.path()).next_sequence(); }
 
-bool stderr_says(ChildProcess& process, const std::string& text) {
-  return test::eventually([&] { return process.err().find(text) != std::string::npos || !process.running(); }) &&
-         process.err().find(text) != std::string::npos;
-}
-
 TEST(BridgeFailures, OutRefusesAMissingStreamAndReleasesNothing) {
   test::NatsServer server;
   test::TempQueue a;
@@ -49,10 +44,10 @@ TEST(BridgeFailures, OutRefusesAMissingStreamAndReleasesNothing) {
 TEST(BridgeFailures, InWaitsForTheStreamThenDelivers) {
   test::NatsServer server;
   test::TempQueue a;
-  test::TempQueue b;
+  test::InQueue b;
   create_queue(b.path(), {.capacity = 1 << 20});
   ChildProcess in(test::in_argv(server.url(), "LATE", b.str(), kFailureCount));
-  ASSERT_TRUE(stderr_says(in, "does not exist (yet); waiting for it to be created")) << in.describe();
+  ASSERT_TRUE(test::stderr_says(in, "does not exist (yet); waiting for it to be created")) << in.describe();
   ASSERT_NO_FATAL_FAILURE(fill_queue(a));
   ChildProcess consumer(test::verifying_consumer_argv(b.str(), kFailureCount));
   ChildProcess out(test::out_argv(a.str(), server.url(), "LATE", kFailureCount));
@@ -68,13 +63,13 @@ TEST(BridgeFailures, OutWaitsForAServerThatIsDownAndReleasesNothingMeanwhile) {
   ASSERT_NO_FATAL_FAILURE(fill_queue(a));
   {
     ChildProcess out(test::out_argv(a.str(), server.url(), "LATER", kFailureCount));
-    ASSERT_TRUE(stderr_says(out, "waiting for the NATS server at " + server.url())) << out.describe();
+    ASSERT_TRUE(test::stderr_says(out, "waiting for the NATS server at " + server.url())) << out.describe();
     ASSERT_TRUE(out.running()) << out.describe();
     out.kill_hard();  // while it waits: nothing may have been released
   }
   EXPECT_EQ(released_from(a), 0U);
   ChildProcess out(test::out_argv(a.str(), server.url(), "LATER", kFailureCount));
-  ASSERT_TRUE(stderr_says(out, "waiting for the NATS server")) << out.describe();
+  ASSERT_TRUE(test::stderr_says(out, "waiting for the NATS server")) << out.describe();
   server.start();
   ASSERT_EQ(out.exit_code(), 0) << out.describe();
   EXPECT_NE(out.err().find("connected to NATS at " + server.url()), std::string::npos) << out.describe();
@@ -100,6 +95,36 @@ TEST(BridgeFailures, AWrongTokenIsAClearErrorAndTheRightOneWorks) {
   std::ofstream(token.path()) << "right-token\n";
   ChildProcess accepted(argv);
   EXPECT_EQ(accepted.exit_code(), 0) << accepted.describe();
+  EXPECT_EQ(released_from(a), kFailureCount);
+}
+
+// A user/password server: the password comes from a file or the environment, never the command
+// line, and is never printed.
+TEST(BridgeFailures, AUserPasswordFromAFileOrTheEnvironmentWorksAndAWrongOneIsAClearError) {
+  test::NatsServer server({"--user", "bridge", "--pass", "right-password"});
+  test::TempQueue a;
+  test::TempQueue password;  // a unique file name; not a queue
+  ASSERT_NO_FATAL_FAILURE(fill_queue(a));
+  std::vector<std::string> argv = test::out_argv(a.str(), server.url(), "USER", kFailureCount / 2);
+  argv.insert(argv.end(), {"--user", "bridge", "--password-file", password.str()});
+
+  std::ofstream(password.path()) << "wrong-password\n";
+  ChildProcess refused(argv);
+  EXPECT_EQ(refused.exit_code(), shmq_sample::kExitFailed) << refused.describe();
+  EXPECT_NE(refused.err().find("Authorization"), std::string::npos) << refused.describe();
+  EXPECT_EQ(refused.err().find("wrong-password"), std::string::npos) << refused.describe();
+  EXPECT_EQ(released_from(a), 0U);
+
+  std::ofstream(password.path()) << "right-password\n";
+  ChildProcess from_file(argv);
+  EXPECT_EQ(from_file.exit_code(), 0) << from_file.describe();
+  EXPECT_EQ(released_from(a), kFailureCount / 2);
+
+  std::vector<std::string> from_env = {"/usr/bin/env", "SHMQ_NATS_USER=bridge", "SHMQ_NATS_PASSWORD=right-password"};
+  const std::vector<std::string> rest = test::out_argv(a.str(), server.url(), "USER", kFailureCount);
+  from_env.insert(from_env.end(), rest.begin(), rest.end());
+  ChildProcess with_env(from_env);
+  EXPECT_EQ(with_env.exit_code(), 0) << with_env.describe();
   EXPECT_EQ(released_from(a), kFailureCount);
 }
 

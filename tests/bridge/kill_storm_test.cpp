@@ -23,14 +23,6 @@ using test::ChildProcess;
 
 enum class Event { kill_out, kill_in, restart_server };
 
-// How many messages queue B has received, as `shmq stat --json` reads it (without attaching).
-std::uint64_t published_in(const test::TempQueue& queue) {
-  ChildProcess stat({SHMQ_TOOL_PATH, "stat", "--json", queue.str()});
-  const test::ProgramRun run = stat.finish();
-  if (run.exit_code != 0) return 0;
-  return nlohmann::json::parse(run.out)["sequences"].value("published", 0ULL);
-}
-
 TEST(BridgeKillStorm, ExactlyOnceInOrderThroughKillsAndServerRestarts) {
   const std::uint64_t seed = test::test_seed();
   const std::uint64_t count = test::count_from_env("SHMQ_BRIDGE_STORM_COUNT", 100'000);
@@ -46,7 +38,7 @@ TEST(BridgeKillStorm, ExactlyOnceInOrderThroughKillsAndServerRestarts) {
 
   test::NatsServer server;
   test::TempQueue a;
-  test::TempQueue b;
+  test::InQueue b;
   create_queue(a.path(), {.capacity = 1 << 20});
   create_queue(b.path(), {.capacity = 1 << 20});
   std::vector<std::string> consumer_argv = test::verifying_consumer_argv(b.str(), count);
@@ -63,7 +55,7 @@ TEST(BridgeKillStorm, ExactlyOnceInOrderThroughKillsAndServerRestarts) {
   std::sort(points.begin(), points.end());
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event event = events[i];
-    ASSERT_TRUE(test::eventually([&] { return published_in(b) >= points[i]; }))
+    ASSERT_TRUE(test::eventually([&] { return test::published_in(b.str()) >= points[i]; }))
         << "queue B is stuck below " << points[i] << out->describe() << in->describe();
     switch (event) {
       case Event::kill_out:

@@ -18,7 +18,7 @@ using test::ChildProcess;
 void round_trip(std::uint64_t count, const std::string& size, std::uint64_t capacity) {
   test::NatsServer server;
   test::TempQueue a;
-  test::TempQueue b;
+  test::InQueue b;
   create_queue(a.path(), {.capacity = capacity});
   create_queue(b.path(), {.capacity = capacity});
   ChildProcess consumer(test::verifying_consumer_argv(b.str(), count));

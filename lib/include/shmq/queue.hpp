@@ -31,6 +31,9 @@ struct QueueInfo {
   std::size_t max_message_size = 0;  // the largest message the queue takes
   bool checksums = false;            // every record carries a checksum
   bool durable = false;              // the producer keeps msync checkpoints
+  // Random, chosen when the file was created (`shmq stat` shows it as 16 hex digits): tells a
+  // queue removed and created again at the same path from the one before.
+  std::uint64_t instance_id = 0;
 };
 
 // The largest message a queue of `capacity` ring bytes takes (capacity - 40, at most 2^31 - 1).
