@@ -1,9 +1,11 @@
 #include "run.hpp"
 
+#include "layout.hpp"
 #include "tally.hpp"
 
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,6 +119,21 @@ Command Run::open_command() {
   return c;
 }
 
+namespace {
+
+// One 8-byte word of the queue file, read with pread (as a tool would, without the mapping).
+std::uint64_t file_word(const std::filesystem::path& queue, std::size_t offset) {
+  std::uint64_t word = 0;
+  const int fd = ::open(queue.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (::pread(fd, &word, sizeof word, static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof word)) word = 0;
+    ::close(fd);
+  }
+  return word;
+}
+
+}  // namespace
+
 bool Run::open_producer(const Faults& faults) {
   if (producer_up()) kill(producer_);
   producer_ = start_agent(Role::producer, faults);
@@ -140,6 +157,13 @@ bool Run::open_producer(const Faults& faults) {
   }
   history_.note("producer open: next sequence " + n(r->a) + (r->b ? ", recovered" : ""));
   awaiting_recovery_ = false;
+  // The file's write position and sequence follow a producer from its open, not from its first
+  // publication: the tools, a restarting consumer and recovery read them.
+  const std::uint64_t word = file_word(queue_, offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence));
+  if (word != r->a) {
+    fail("the file's positions follow the producer", "a producer opened at sequence " + n(r->a) +
+                                                        " and the file's sequence word says " + n(word));
+  }
   return true;
 }
 
