@@ -47,28 +47,36 @@ def lap_the_ring(producer, consumer, capacity):
         consumer.release()
 
 
+def after_the_parent_moves_on(producer, consumer, child_reads, parents_references):
+    """Forks; the child waits while the parent drops `parents_references` (so that it can release),
+    releases the message and laps the ring, then returns child_reads() (a short str) through a pipe."""
+    ready_read, ready_write = os.pipe()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        os.read(ready_read, 1)
+        os.write(write_end, child_reads().encode())
+        os._exit(0)
+    os.close(write_end)
+    parents_references.clear()
+    consumer.release()
+    lap_the_ring(producer, consumer, 4096)
+    os.write(ready_write, b"x")
+    with os.fdopen(read_end, "rb") as pipe:
+        outcome = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return outcome
+
+
 def test_a_child_gets_an_error_from_an_inherited_message_and_its_view(queue_path):
     with shmq.Producer.create(queue_path, capacity=4096) as producer, shmq.Consumer.open(queue_path) as consumer:
         producer.send(b"the parent's message")
         message = consumer.receive(timeout=60)
-        view = message.data
-        ready_read, ready_write = os.pipe()
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            os.read(ready_read, 1)  # the parent has released the message and lapped the ring
-            outcome = ",".join(outcome_of(a) for a in (lambda: view, lambda: message.data, lambda: message))
-            os.write(write_end, outcome.encode())
-            os._exit(0)
-        os.close(write_end)
-        del view
-        consumer.release()
-        lap_the_ring(producer, consumer, 4096)
-        os.write(ready_write, b"x")
-        with os.fdopen(read_end, "rb") as pipe:
-            outcome = pipe.read().decode()
-        os.waitpid(pid, 0)
+        held = [message.data]
+        outcome = after_the_parent_moves_on(
+            producer, consumer,
+            lambda: ",".join(outcome_of(a) for a in (lambda: held[0], lambda: message.data, lambda: message)), held)
         assert outcome == "ValueError,ValueError,ValueError"
 
 
@@ -76,23 +84,8 @@ def test_a_buffer_taken_from_a_view_keeps_in_the_child_what_it_held_at_the_fork(
     with shmq.Producer.create(queue_path, capacity=4096) as producer, shmq.Consumer.open(queue_path) as consumer:
         producer.send(b"the parent's message")
         message = consumer.receive(timeout=60)
-        part = message.data[4:12]  # a buffer of the view: it cannot be revoked
-        ready_read, ready_write = os.pipe()
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            os.read(ready_read, 1)
-            os.write(write_end, outcome_of(lambda: part).encode())
-            os._exit(0)
-        os.close(write_end)
-        del part
-        consumer.release()
-        lap_the_ring(producer, consumer, 4096)
-        os.write(ready_write, b"x")
-        with os.fdopen(read_end, "rb") as pipe:
-            outcome = pipe.read().decode()
-        os.waitpid(pid, 0)
+        held = [message.data[4:12]]  # a buffer of the view: it cannot be revoked
+        outcome = after_the_parent_moves_on(producer, consumer, lambda: outcome_of(lambda: held[0]), held)
         assert outcome == "read " + repr(b"parent's")
 
 
