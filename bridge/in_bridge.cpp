@@ -116,10 +116,10 @@ class InBridge {
       return;
     }
     if (r->stream != options_.stream || r->consumer != options_.consumer) {
-      throw FatalError("queue " + options_.queue.string() + " is filled from stream " + r->stream + " by consumer " +
-                       r->consumer + " (" + record_path_.string() + "), not from stream " + options_.stream +
-                       " by consumer " + options_.consumer +
-                       ": its sequence numbers are that stream's source's; give this stream and consumer another queue");
+      throw FatalError(
+          "queue " + options_.queue.string() + " is filled from stream " + r->stream + " by consumer " + r->consumer +
+          " (" + record_path_.string() + "), not from stream " + options_.stream + " by consumer " + options_.consumer +
+          ": its sequence numbers are that stream's source's; give this stream and consumer another queue");
     }
     following_ = Following{r->source_instance, r->source_start};
   }
@@ -172,15 +172,14 @@ class InBridge {
     if (!delivered->sequence || delivered->instance.empty()) {
       refuse("consumer " + options_.consumer + " has delivered no message of shmq-bridge out");
     }
-    const std::uint64_t acked_through = floor->instance == delivered->instance && floor->sequence
-                                            ? *floor->sequence + 1
-                                            : 0;
+    const std::uint64_t acked_through =
+        floor->instance == delivered->instance && floor->sequence ? *floor->sequence + 1 : 0;
     if (next > *delivered->sequence + 1 || next < acked_through) {
       refuse("consumer " + options_.consumer + " has delivered source messages up to " +
              std::to_string(*delivered->sequence) + ", acknowledged " +
              (acked_through == 0 ? std::string("none") : "up to " + std::to_string(acked_through - 1)));
     }
-    spdlog::info("in: queue {} has no record; its next sequence {} matches what consumer {} delivered", 
+    spdlog::info("in: queue {} has no record; its next sequence {} matches what consumer {} delivered",
                  options_.queue.string(), next, options_.consumer);
     follow(locate_start(js, *delivered));
   }

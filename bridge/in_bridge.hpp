@@ -1,14 +1,13 @@
 // `shmq-bridge in`: a JetStream stream into a local queue, each original message exactly once.
 //
 // The bridge is the local queue's producer and reads the stream through a durable pull consumer
-// (acknowledged cumulatively, AckAll, once per fetch). A message is acknowledged to JetStream only after it is published in the local
-// queue (after wait_durable for a durable queue). The local queue's sequence numbers are the source
-// queue's: the message with Shmq-Sequence S becomes message S of the local queue, so the local
-// queue's next sequence number says exactly what it holds. A redelivered message (S below it) is
-// acknowledged and dropped; a message ahead of it means JetStream delivered out of order (after a
-// restart of the bridge or the server): the bridge repositions its consumer at the consumer's ack
-// floor and reads again. The local queue must therefore start empty with the stream's first
-// message being the source queue's message 0 (`shmq-bridge out` on a fresh queue).
+// (acknowledged cumulatively, AckAll, once per fetch). A message is acknowledged to JetStream only after it is
+// published in the local queue (after wait_durable for a durable queue). The local queue's sequence numbers are the
+// source queue's: the message with Shmq-Sequence S becomes message S of the local queue, so the local queue's next
+// sequence number says exactly what it holds. A redelivered message (S below it) is acknowledged and dropped; a message
+// ahead of it means JetStream delivered out of order (after a restart of the bridge or the server): the bridge
+// repositions its consumer at the consumer's ack floor and reads again. The local queue must therefore start empty with
+// the stream's first message being the source queue's message 0 (`shmq-bridge out` on a fresh queue).
 #pragma once
 
 #include <chrono>

@@ -31,9 +31,7 @@ void sync_path(const std::filesystem::path& path, int flags) {
 
 }  // namespace
 
-std::filesystem::path record_path(const std::filesystem::path& queue) {
-  return queue.string() + ".shmq-bridge-in";
-}
+std::filesystem::path record_path(const std::filesystem::path& queue) { return queue.string() + ".shmq-bridge-in"; }
 
 std::optional<InRecord> read_record(const std::filesystem::path& path) {
   std::ifstream in(path);

@@ -103,15 +103,17 @@ void read_credentials(NatsConfig& nats, const CommonOptions& common) {
   }
   nats.password = read_secret(common.password_file, "SHMQ_NATS_PASSWORD", "password");
   if (!nats.password.empty() && nats.user.empty()) {
-    throw std::runtime_error("a NATS password is given (--password-file or SHMQ_NATS_PASSWORD) but no user "
-                             "(--user or SHMQ_NATS_USER)");
+    throw std::runtime_error(
+        "a NATS password is given (--password-file or SHMQ_NATS_PASSWORD) but no user "
+        "(--user or SHMQ_NATS_USER)");
   }
   for (const std::string& url : nats.servers) {
     const std::string::size_type scheme = url.find("://");
     const std::string::size_type at = url.find('@');
     if (at != std::string::npos && url.find(':', scheme == std::string::npos ? 0 : scheme + 3) < at) {
-      spdlog::warn("a --server URL holds a password, which every user of this machine can read in the process "
-                   "list: give it in SHMQ_NATS_PASSWORD or --password-file, with --user");
+      spdlog::warn(
+          "a --server URL holds a password, which every user of this machine can read in the process "
+          "list: give it in SHMQ_NATS_PASSWORD or --password-file, with --user");
     }
   }
 }

@@ -51,8 +51,8 @@ struct AckTally {
   std::uint64_t positive = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t last_stream_sequence = 0;
-  std::optional<Refusal> first_refusal;      // the lowest sequence refused for its own reason
-  std::optional<Refusal> first_wrong_last;   // the lowest sequence refused for the expected-last check
+  std::optional<Refusal> first_refusal;     // the lowest sequence refused for its own reason
+  std::optional<Refusal> first_wrong_last;  // the lowest sequence refused for the expected-last check
 
   void reset() {
     const std::lock_guard lock(mutex);
@@ -187,9 +187,9 @@ class OutBridge {
     }
     spdlog::warn("out: JetStream did not acknowledge sequences {}..{} ({}); resending what it lacks",
                  batch.front().sequence, batch.back().sequence,
-                 tally_.first_refusal        ? "refused: " + describe(*tally_.first_refusal)
+                 tally_.first_refusal      ? "refused: " + describe(*tally_.first_refusal)
                  : tally_.first_wrong_last ? "the stream's last sequence moved: another writer stores into it"
-                                             : describe_nats_error(status));
+                                           : describe_nats_error(status));
     return false;
   }
 
@@ -258,8 +258,7 @@ class OutBridge {
           expected_last_ = std::max(stream_.last_sequence, last->stream_sequence);
           if (last->stream_sequence > stream_.last_sequence) {
             spdlog::warn("out: stream {} reports last sequence {} but serves a message on {} at {}",
-                         options_.stream.name, stream_.last_sequence, options_.stream.subject,
-                         last->stream_sequence);
+                         options_.stream.name, stream_.last_sequence, options_.stream.subject, last->stream_sequence);
           }
           return true;
         }
@@ -276,7 +275,8 @@ class OutBridge {
   // that id for this file, so that it neither sends those messages again nor makes `in` see a
   // new source: only a queue created again gets its own id.
   void adopt_legacy_instance(const StoredOrigin& last) {
-    if (legacy_adopted_ || !legacy_instance_ || last.instance != *legacy_instance_ || last.instance == instance_) return;
+    if (legacy_adopted_ || !legacy_instance_ || last.instance != *legacy_instance_ || last.instance == instance_)
+      return;
     spdlog::info(
         "out: stream {} holds this queue's messages up to sequence {} under the id an older shmq-bridge derived "
         "from the file ({}); the bridge keeps publishing this queue under that id (its own instance id is {})",
@@ -347,7 +347,8 @@ class OutBridge {
                 .code = error->ErrCode,
                 .text = error->ErrText != nullptr ? error->ErrText : ""};
       spdlog::debug("out: negative acknowledgement of sequence {}: {}", r.sequence, describe(r));
-      std::optional<Refusal>& slot = r.code == JSStreamWrongLastSequenceErr ? tally.first_wrong_last : tally.first_refusal;
+      std::optional<Refusal>& slot =
+          r.code == JSStreamWrongLastSequenceErr ? tally.first_wrong_last : tally.first_refusal;
       if (!slot || r.sequence < slot->sequence) slot = std::move(r);
     }
     natsMsg_Destroy(msg);

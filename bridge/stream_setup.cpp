@@ -61,8 +61,7 @@ StreamCheck ensure_stream(jsCtx* js, const StreamSpec& spec, StreamState* state)
       spdlog::warn("cannot create stream {} yet: {}; retrying", spec.name, describe_nats_error(status, js_error));
       return StreamCheck::transient_failure;
     }
-    spdlog::info("created stream {} (file storage, subject {}, {} replica(s))", spec.name, spec.subject,
-                 spec.replicas);
+    spdlog::info("created stream {} (file storage, subject {}, {} replica(s))", spec.name, spec.subject, spec.replicas);
   }
   StreamState found;
   for (int i = 0; i < info->Config->SubjectsLen; ++i) found.subjects.emplace_back(info->Config->Subjects[i]);

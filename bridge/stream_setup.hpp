@@ -39,9 +39,9 @@ bool subject_matches(const std::string& pattern, const std::string& subject);
 
 // What a message stored in the stream says about its source queue (shmq_headers.hpp).
 struct StoredOrigin {
-  std::string instance;                  // Shmq-Instance; empty when absent
+  std::string instance;                   // Shmq-Instance; empty when absent
   std::optional<std::uint64_t> sequence;  // Shmq-Sequence; nullopt when absent or not a number
-  std::uint64_t stream_sequence = 0;     // where the stream stored it
+  std::uint64_t stream_sequence = 0;      // where the stream stored it
 };
 StoredOrigin origin_of(natsMsg* message);
 

@@ -36,8 +36,8 @@ enum class WalkEnd {
 
 struct WalkResult {
   WalkEnd end = WalkEnd::complete;
-  std::uint64_t read = 0;   // the read position the walk started from
-  std::uint64_t write = 0;  // where the published records end (complete, stopped: as the walk found it)
+  std::uint64_t read = 0;            // the read position the walk started from
+  std::uint64_t write = 0;           // where the published records end (complete, stopped: as the walk found it)
   std::uint64_t first_sequence = 0;  // sequence of the first message at or after `read`
   std::uint64_t messages = 0;        // messages visited
   std::uint64_t next_sequence = 0;   // sequence after the last message visited

@@ -122,7 +122,8 @@ QueueSnapshot take_snapshot(const detail::QueueFile& file, DepthFrom depth_from)
   s.read = s.consumer.position;
   // The producer's words lag its commit words by one publication when it was stopped or killed
   // between the two stores, and the consumer may have released past them (published_lower_bound).
-  s.write = detail::published_lower_bound(s.read, s.producer.position, s.identity.capacity).value_or(s.producer.position);
+  s.write =
+      detail::published_lower_bound(s.read, s.producer.position, s.identity.capacity).value_or(s.producer.position);
   s.consumed = s.consumer.sequence;
   s.published = s.write != s.producer.position ? std::max(s.producer.sequence, s.consumed) : s.producer.sequence;
   s.depth_bytes = std::min(s.write - s.read, s.identity.capacity);

@@ -166,8 +166,10 @@ void latency(const Settings& s, std::uint64_t rate, jsCtx* js) {
   }
   out_thread.join();
   in_thread.join();
-  const std::vector<std::int64_t> startup(latencies_ns.begin(), latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup));
-  const std::vector<std::int64_t> steady(latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup), latencies_ns.end());
+  const std::vector<std::int64_t> startup(latencies_ns.begin(),
+                                          latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup));
+  const std::vector<std::int64_t> steady(latencies_ns.begin() + static_cast<std::ptrdiff_t>(warmup),
+                                         latencies_ns.end());
   std::printf("| %llu msg/s | %.0f us | %.0f us | %.0f us | %.0f us | %.0f us | %.0f |\n",
               static_cast<unsigned long long>(rate), percentile(startup, 0.99), percentile(steady, 0.5),
               percentile(steady, 0.99), percentile(steady, 0.999), percentile(steady, 1.0),
@@ -190,8 +192,7 @@ int main(int argc, char** argv) {
   app.add_option("--window", s.window, "Async publish window of both")->capture_default_str();
   app.add_option("--rounds", s.rounds, "Alternating rounds")->capture_default_str();
   app.add_option("--rates", s.rates, "Offered loads of the latency runs (msg/s)")->delimiter(',');
-  app.add_option("--latency-seconds", s.latency_seconds, "Steady-state seconds per latency run")
-      ->capture_default_str();
+  app.add_option("--latency-seconds", s.latency_seconds, "Steady-state seconds per latency run")->capture_default_str();
   app.add_option("--warmup-seconds", s.warmup_seconds, "Start-up seconds, reported apart")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
@@ -220,9 +221,10 @@ int main(int argc, char** argv) {
     std::printf("| %zu B | %.0f | %.0f | %.2f |\n", size, reference, bridge, ratios[ratios.size() / 2]);
     std::fflush(stdout);
   }
-  std::printf("\n| 64 B, offered | start-up p99 (first %.0f s) | steady p50 | p99 | p99.9 | max | messages |\n"
-              "|---|---|---|---|---|---|---|\n",
-              s.warmup_seconds);
+  std::printf(
+      "\n| 64 B, offered | start-up p99 (first %.0f s) | steady p50 | p99 | p99.9 | max | messages |\n"
+      "|---|---|---|---|---|---|---|\n",
+      s.warmup_seconds);
   for (const std::uint64_t rate : s.rates) latency(s, rate, js);
   jsCtx_Destroy(js);
   natsConnection_Destroy(connection);

@@ -1,4 +1,4 @@
-// The crash-safe logging benchmark (issue 11), all rows in one run on one machine:
+// The crash-safe logging benchmark, all rows in one run on one machine:
 //   1. per-call latency of logger->info("message {} {}", i, 3.14), p50/p99/p99.9 over 1M calls
 //      after warm-up, 1 and 4 threads: spdlog null_sink_mt, basic_file_sink_mt, the async logger
 //      (overrun_oldest, 8192 slots) with a file sink, and the shmq spool sink (shmq-logd running);

@@ -101,7 +101,8 @@ int clear_unpublished_commit_words(const RingView& view, std::uint64_t from, std
   std::uint64_t dirty_end = 0;
   auto sync_run = [&]() -> int {
     if (dirty_first == no_page) return 0;
-    const int rc = sync_range(view.data + dirty_first * layout::kPageSize, (dirty_end - dirty_first) * layout::kPageSize);
+    const int rc =
+        sync_range(view.data + dirty_first * layout::kPageSize, (dirty_end - dirty_first) * layout::kPageSize);
     dirty_first = no_page;
     return rc;
   };

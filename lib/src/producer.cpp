@@ -223,7 +223,7 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
     // the ring up to the last checkpoint's read position + capacity is free once that checkpoint
     // is on disk (an older one, still in force until then, may need records there).
     if (const int rc = detail::clear_unpublished_commit_words(view, walk.end, last->read_position + view.capacity,
-                                                             walk.next_sequence);
+                                                              walk.next_sequence);
         rc != 0) {
       throw Error(ErrorCode::io, path, "cannot clear and sync the records a killed producer staged", rc);
     }
@@ -240,7 +240,8 @@ Producer Producer::open(const std::filesystem::path& path, const OpenOptions& op
   // The position word follows the walk at once, not at our first publication: a predecessor
   // killed before its last position store left it behind the records, and the tools, a
   // restarting consumer and recovery read it. Release: pairs with read_live_positions' acquire.
-  impl->file.header().producer.sequence.store(walk.next_sequence, std::memory_order_relaxed);  // ordered by the store below
+  impl->file.header().producer.sequence.store(walk.next_sequence,
+                                              std::memory_order_relaxed);  // ordered by the store below
   impl->file.header().producer.position.store(walk.end, std::memory_order_release);
   detail::announce_attach(impl->file, Role::producer);
   impl->writer.use_membarrier(detail::attach_fencing(impl->file, Role::producer, options.fencing));

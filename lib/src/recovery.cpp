@@ -52,8 +52,8 @@ int clear_ring(const RingView& view, std::uint64_t from, std::uint64_t to) {
 
 // Installs the state found by a scan from `read`: clears the ring after the last valid record,
 // sets both positions and sequences, syncs the records kept and then writes and syncs checkpoint
-// `counter` (durable queues), and records this boot. Each step is safe to crash in: until the new checkpoint is synced the old one
-// is in force, and recovery (or repair) runs again with the same result.
+// `counter` (durable queues), and records this boot. Each step is safe to crash in: until the new checkpoint is synced
+// the old one is in force, and recovery (or repair) runs again with the same result.
 void install_state(QueueFile& file, const RingView& view, std::uint64_t read, std::uint64_t read_sequence,
                    const Scan& scan, std::uint64_t counter, RecoveryReport& report) {
   layout::Header& h = file.header();
@@ -247,8 +247,8 @@ RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions
   const bool live_cache = used_in_this_boot(h, path);
   const std::optional<std::uint64_t> published =
       published_lower_bound(read, h.producer.position.load(std::memory_order_relaxed), view.capacity);
-  const std::uint64_t limit = live_cache  ? read + view.capacity
-                              : published ? *published
+  const std::uint64_t limit = live_cache       ? read + view.capacity
+                              : published      ? *published
                               : view.checksums ? read + view.capacity
                                                : read;
   // The records decide the sequence at `read` when a valid one is there; else the file's words.
@@ -258,7 +258,8 @@ RecoveryReport repair_queue(const std::filesystem::path& path, const OpenOptions
     scan = scan_records(view, read, limit, *at_read);
   }
   if (scan.messages == 0) scan = Scan{read, evidence.highest.value_or(0), 0, "no valid record at the read position"};
-  if (scan.stopped.empty()) scan.stopped = live_cache ? "the records end" : published ? "the write position" : "end of the ring";
+  if (scan.stopped.empty())
+    scan.stopped = live_cache ? "the records end" : published ? "the write position" : "end of the ring";
 
   const bool untold = scan.messages == 0 && !evidence.highest;
   const bool reuses = evidence.highest && *evidence.highest > scan.next_sequence;

@@ -77,8 +77,9 @@ consumer role held) until it is dropped. Closing twice does nothing.)")
       .def("__exit__", [](ConsumerHandle& self, const py::args&) { self.close(); })
       .def("__reduce_ex__",
            [](const ConsumerHandle&, py::handle) -> py::object {
-             throw py::type_error("a shmq.Consumer cannot be pickled: it holds this process's role on the queue; "
-                                  "open the queue again in the other process");
+             throw py::type_error(
+                 "a shmq.Consumer cannot be pickled: it holds this process's role on the queue; "
+                 "open the queue again in the other process");
            })
       .def_property_readonly("closed", &ConsumerHandle::closed)
       .def_property_readonly("path", &ConsumerHandle::path, "The queue file's path.")

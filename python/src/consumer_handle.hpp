@@ -60,7 +60,7 @@ class ConsumerHandle {
   // A message an abandoned wait received after it was asked to give way (in_use.hpp): the next
   // wait returns it first.
   std::optional<shmq::Message> handed_over_;
-  std::uint64_t fork_generation_;     // when it was opened (see fork_generation.hpp)
+  std::uint64_t fork_generation_;  // when it was opened (see fork_generation.hpp)
 };
 
 }  // namespace shmq_python

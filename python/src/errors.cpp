@@ -91,8 +91,8 @@ void translate(std::exception_ptr exception) {
   } catch (const shmq::Error& e) {
     const auto index = static_cast<std::size_t>(e.code());
     PyObject* type = e.code() == shmq::ErrorCode::io ? io_error_class(e.sys_errno())
-                     : index < error_classes.size()   ? error_classes[index]
-                                                      : error_base;
+                     : index < error_classes.size()  ? error_classes[index]
+                                                     : error_base;
     set_error(type, e.what(), shmq::to_string(e.code()), e.path().string(), e.cause(), e.sys_errno());
   } catch (const PeerGone& e) {
     set_error(peer_gone_class, e.path.string() + ": " + e.cause + " [peer_gone]", "peer_gone", e.path.string(), e.cause,

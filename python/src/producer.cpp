@@ -280,8 +280,9 @@ An open reservation is abandoned. Closing twice does nothing.)")
       .def("__exit__", [](ProducerHandle& self, const py::args&) { self.close(); })
       .def("__reduce_ex__",
            [](const ProducerHandle&, py::handle) -> py::object {
-             throw py::type_error("a shmq.Producer cannot be pickled: it holds this process's role on the queue; "
-                                  "open the queue again in the other process");
+             throw py::type_error(
+                 "a shmq.Producer cannot be pickled: it holds this process's role on the queue; "
+                 "open the queue again in the other process");
            })
       .def_property_readonly("closed", &ProducerHandle::closed)
       .def_property_readonly("path", &ProducerHandle::path, "The queue file's path.")

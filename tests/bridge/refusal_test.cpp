@@ -31,8 +31,8 @@ constexpr std::int64_t kDuplicateWindowNs =
 
 std::vector<std::string> out_to(const test::TempQueue& a, const test::NatsServer& server, const std::string& stream,
                                 std::uint64_t count) {
-  return {SHMQ_BRIDGE_PATH, "out",    "--queue", a.str(), "--server", server.url(), "--subject", stream + ".data",
-          "--stream",       stream,   "--count", std::to_string(count)};
+  return {SHMQ_BRIDGE_PATH, "out",      "--queue", a.str(),   "--server",           server.url(), "--subject",
+          stream + ".data", "--stream", stream,    "--count", std::to_string(count)};
 }
 
 // Queue A with one message per size, sequence i carrying the generated payload of its size.
@@ -102,7 +102,8 @@ TEST(BridgeRefusal, AFullStreamThatDiscardsNewMessagesStopsOutWithTheReason) {
     // The scenario: JetStream forgets the ids before the second attempt.
     if (attempt == 0) std::this_thread::sleep_for(2 * kRefusalDuplicateWindow);
   }
-  for (std::uint64_t s = 1; s <= 5; ++s) EXPECT_EQ(client.headers_at("FULL", s)["Shmq-Sequence"], std::to_string(s - 1));
+  for (std::uint64_t s = 1; s <= 5; ++s)
+    EXPECT_EQ(client.headers_at("FULL", s)["Shmq-Sequence"], std::to_string(s - 1));
 }
 
 // At start, with queue A empty: nothing waits for the first message to show what is wrong.

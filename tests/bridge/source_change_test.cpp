@@ -42,8 +42,8 @@ std::uint64_t next_in(const test::TempQueue& queue) { return Producer::open(queu
 
 std::vector<std::string> in_without_count(const test::NatsServer& server, const std::string& stream,
                                           const test::TempQueue& b) {
-  return {SHMQ_BRIDGE_PATH, "in",      "--server", server.url(), "--stream", stream,
-          "--consumer",     "to-b",    "--queue",  b.str(),      "--create"};
+  return {SHMQ_BRIDGE_PATH, "in",   "--server", server.url(), "--stream", stream,
+          "--consumer",     "to-b", "--queue",  b.str(),      "--create"};
 }
 
 TEST(BridgeSourceChange, InStopsWhenTheSourceQueueIsCreatedAgainAndANewQueueBTakesTheNewSource) {

@@ -51,13 +51,13 @@ void run_walkthrough(const std::string& document) {
   replace_all(script, "/tmp/shmq-js", store.str());
   replace_all(script, "/dev/shm/", dir.str() + "/");
   std::string path;
-  for (const char* program : {SHMQ_BRIDGE_PATH, SHMQ_PRODUCER_PATH, SHMQ_CONSUMER_PATH, SHMQ_TOOL_PATH,
-                              SHMQ_NATS_SERVER_PATH}) {
+  for (const char* program :
+       {SHMQ_BRIDGE_PATH, SHMQ_PRODUCER_PATH, SHMQ_CONSUMER_PATH, SHMQ_TOOL_PATH, SHMQ_NATS_SERVER_PATH}) {
     path += std::filesystem::path(program).parent_path().string() + ":";
   }
   const std::string harness = "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n";
-  ChildProcess run({"/usr/bin/env", "PATH=" + path + "/usr/bin:/bin", "bash", "-euo", "pipefail", "-c",
-                    harness + script});
+  ChildProcess run(
+      {"/usr/bin/env", "PATH=" + path + "/usr/bin:/bin", "bash", "-euo", "pipefail", "-c", harness + script});
   EXPECT_EQ(run.exit_code(), 0) << script << run.describe();
   EXPECT_NE(run.err().find("0 gaps, 0 duplicates, 0 corrupt"), std::string::npos) << run.describe();
   std::error_code ignored;

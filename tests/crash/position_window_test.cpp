@@ -123,9 +123,12 @@ TEST(PositionWindow, ToolsCallAQueueWhoseProducerIsStoppedInTheWindowHealthy) {
     ASSERT_GT(consumer_position(q.path()), producer_position(q.path()));
 
     const std::string path = q.str();
-    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-             {"stat", path}, {"stat", "--json", path}, {"verify", path}, {"dump", path},
-             {"watch", path, "--interval", "10", "--count", "2"}}) {
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"stat", path},
+                                               {"stat", "--json", path},
+                                               {"verify", path},
+                                               {"dump", path},
+                                               {"watch", path, "--interval", "10", "--count", "2"}}) {
       const test::ProgramRun run = run_tool(args);
       EXPECT_EQ(run.exit_code, 0) << test::describe(run);
       EXPECT_EQ((run.out + run.err).find("damaged"), std::string::npos) << test::describe(run);

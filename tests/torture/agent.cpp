@@ -33,11 +33,28 @@ const char* to_string(Role role) {
 }
 
 const char* to_string(Op op) {
-  static const char* const kNames[] = {"open",         "close",   "fork_copy",      "try_send",        "send",
-                                       "send_for",     "send_batch", "reserve_commit", "reserve_abandon", "publish",
-                                       "sync",         "wait_durable", "stage_and_die", "stream",         "try_receive",
-                                       "receive_for",  "receive", "release",        "poll",            "follow",
-                                       "repair",       "create_on_full_disk"};
+  static const char* const kNames[] = {"open",
+                                       "close",
+                                       "fork_copy",
+                                       "try_send",
+                                       "send",
+                                       "send_for",
+                                       "send_batch",
+                                       "reserve_commit",
+                                       "reserve_abandon",
+                                       "publish",
+                                       "sync",
+                                       "wait_durable",
+                                       "stage_and_die",
+                                       "stream",
+                                       "try_receive",
+                                       "receive_for",
+                                       "receive",
+                                       "release",
+                                       "poll",
+                                       "follow",
+                                       "repair",
+                                       "create_on_full_disk"};
   const auto i = static_cast<std::size_t>(op);
   return i < sizeof kNames / sizeof kNames[0] ? kNames[i] : "?";
 }
@@ -50,9 +67,7 @@ std::int64_t since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
 }
 
-void copy_text(char (&out)[400], const std::string& text) {
-  std::snprintf(out, sizeof out, "%s", text.c_str());
-}
+void copy_text(char (&out)[400], const std::string& text) { std::snprintf(out, sizeof out, "%s", text.c_str()); }
 
 Outcome outcome_of(Status s) {
   switch (s) {
@@ -137,8 +152,7 @@ class AgentProcess {
     if (producer_) log(EventKind::published, producer_->next_sequence());
   }
   void note_durable() {
-    if (producer_ && producer_->watermarks().durable_mode)
-      log(EventKind::durable, producer_->watermarks().durable);
+    if (producer_ && producer_->watermarks().durable_mode) log(EventKind::durable, producer_->watermarks().durable);
   }
   void note_committed(std::uint64_t seq, std::size_t size) {
     log(EventKind::committed, seq, size, 0, setup_.generation);
@@ -177,7 +191,8 @@ class AgentProcess {
   Reply fork_copy(const Command& c) {
     int hold[2] = {-1, -1};
     int ready[2] = {-1, -1};
-    if (c.a == 1 && (::pipe2(hold, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0)) throw std::runtime_error("pipe2");
+    if (c.a == 1 && (::pipe2(hold, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0))
+      throw std::runtime_error("pipe2");
     const pid_t child = ::fork();
     if (child < 0) throw std::runtime_error("fork");
     if (child == 0) {
@@ -244,9 +259,9 @@ class AgentProcess {
       case Op::try_send: {
         const std::size_t size = clamp(c.a);
         const bool later = c.b == 1;
-        return sent(p.try_send(make_payload(size, p.next_sequence(), setup_.generation),
-                               later ? Publish::later : Publish::now),
-                    size, !later);
+        return sent(
+            p.try_send(make_payload(size, p.next_sequence(), setup_.generation), later ? Publish::later : Publish::now),
+            size, !later);
       }
       case Op::send: {
         const std::size_t size = clamp(c.a);
@@ -255,9 +270,9 @@ class AgentProcess {
       case Op::send_for: {
         const std::size_t size = clamp(c.a);
         const auto start = Clock::now();
-        Reply r = sent(p.send_for(make_payload(size, p.next_sequence(), setup_.generation),
-                                  std::chrono::milliseconds(c.b)),
-                       size, true);
+        Reply r =
+            sent(p.send_for(make_payload(size, p.next_sequence(), setup_.generation), std::chrono::milliseconds(c.b)),
+                 size, true);
         r.elapsed_ns = since(start);
         return r;
       }
@@ -332,7 +347,8 @@ class AgentProcess {
         const std::uint64_t first = p.next_sequence();
         for (std::uint32_t i = 0; i < c.count; ++i) {
           const std::size_t size = clamp(c.sizes[i]);
-          const Result<std::uint64_t> r = p.try_send(make_payload(size, p.next_sequence(), setup_.generation), Publish::later);
+          const Result<std::uint64_t> r =
+              p.try_send(make_payload(size, p.next_sequence(), setup_.generation), Publish::later);
           if (!r) {  // full: the staged messages were published, nothing is left staged
             note_published();
             reply.outcome = Outcome::not_applicable;
@@ -350,7 +366,8 @@ class AgentProcess {
         while (!stop_requested()) {
           const std::uint64_t seq = p.next_sequence();
           const std::size_t size = quiet ? 1 + seq % 8 : clamp(1 + seq % 48);
-          const Result<std::uint64_t> r = p.send_for(make_payload(size, seq, setup_.generation), std::chrono::milliseconds(50));
+          const Result<std::uint64_t> r =
+              p.send_for(make_payload(size, seq, setup_.generation), std::chrono::milliseconds(50));
           if (r) {
             ++sent_count;
             if (!quiet) {
@@ -530,8 +547,10 @@ Agent::Agent(const AgentSetup& setup) : setup_(setup) {
   if (pid_ < 0) throw std::runtime_error("fork");
   if (pid_ == 0) {
     ::close(fds[0]);
-    if (!setup_.failpoint.empty()) ::setenv("SHMQ_FAILPOINT", setup_.failpoint.c_str(), 1);
-    else ::unsetenv("SHMQ_FAILPOINT");
+    if (!setup_.failpoint.empty())
+      ::setenv("SHMQ_FAILPOINT", setup_.failpoint.c_str(), 1);
+    else
+      ::unsetenv("SHMQ_FAILPOINT");
     shmq::logger()->set_level(spdlog::level::off);  // the run's history says what happened
     std::optional<AgentDisk> disk;
     if (!setup_.disk_log.empty()) disk.emplace(setup_.queue, setup_.disk_log, setup_.boot, setup_.faults);

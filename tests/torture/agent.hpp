@@ -34,7 +34,7 @@ struct AgentSetup {
 class Agent {
  public:
   explicit Agent(const AgentSetup& setup);  // forks it
-  ~Agent();  // kills it if it still runs
+  ~Agent();                                 // kills it if it still runs
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 

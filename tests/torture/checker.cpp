@@ -29,9 +29,9 @@ void Checker::recovered(std::uint64_t next_sequence, const char* who) {
   history_.note(std::string(who) + " open recovered the queue: next sequence " + n(next_sequence) +
                 ", acknowledged durable " + n(durable_ack_));
   if (next_sequence < durable_ack_) {
-    fail("everything acknowledged durable survives a power loss",
-         "recovery continues at sequence " + n(next_sequence) + " but messages below " + n(durable_ack_) +
-             " were acknowledged durable");
+    fail("everything acknowledged durable survives a power loss", "recovery continues at sequence " + n(next_sequence) +
+                                                                      " but messages below " + n(durable_ack_) +
+                                                                      " were acknowledged durable");
   }
   // What was published but not durable is gone: its sequence numbers are given out again.
   published_floor_ = std::min(published_floor_, next_sequence);
@@ -44,9 +44,9 @@ void Checker::repaired(std::uint64_t next_sequence, std::uint64_t read_sequence)
   history_.note("repair: next sequence " + n(next_sequence) + ", consumer resumes at " + n(read_sequence));
   const std::uint64_t floor = std::max(published_floor_, max_received_);
   if (next_sequence < floor) {
-    fail("sequence numbers never go back",
-         "repair_queue continues at sequence " + n(next_sequence) + " after messages up to " + n(floor) +
-             " were published" + (max_received_ >= floor ? " and received" : ""));
+    fail("sequence numbers never go back", "repair_queue continues at sequence " + n(next_sequence) +
+                                               " after messages up to " + n(floor) + " were published" +
+                                               (max_received_ >= floor ? " and received" : ""));
   }
   if (read_sequence > max_received_ && !knowledge_lost_) {
     fail("no gap", "repair_queue resumes the consumer at " + n(read_sequence) + ", past " + n(max_received_) +
@@ -70,9 +70,9 @@ void Checker::producer_events(const std::vector<Event>& events) {
           }
           const std::uint64_t floor = std::max(published_floor_, max_received_);
           if (e.seq < floor) {
-            fail("sequence numbers never go back",
-                 "a restarted producer continues at sequence " + n(e.seq) + " after messages up to " + n(floor) +
-                     " were published" + (max_received_ >= floor ? " and received" : ""));
+            fail("sequence numbers never go back", "a restarted producer continues at sequence " + n(e.seq) +
+                                                       " after messages up to " + n(floor) + " were published" +
+                                                       (max_received_ >= floor ? " and received" : ""));
           }
         }
         producer_expect_ = e.seq;
@@ -113,9 +113,9 @@ void Checker::received(const Event& e) {
          "the consumer received sequence " + n(e.seq) + " where " + n(consumer_expect_) + " was due");
   }
   if (const auto before = delivered_.find(e.seq); before != delivered_.end() && before->second.digest != e.x) {
-    fail("sequence numbers never reused",
-         "message " + n(e.seq) + " was delivered again with other content (producer gen " + n(before->second.gen) +
-             " first, now gen " + n(e.gen) + ")");
+    fail("sequence numbers never reused", "message " + n(e.seq) +
+                                              " was delivered again with other content (producer gen " +
+                                              n(before->second.gen) + " first, now gen " + n(e.gen) + ")");
   }
   delivered_[e.seq] = {e.gen, e.x};
   consumer_expect_ = e.seq + 1;
@@ -142,9 +142,9 @@ void Checker::consumer_events(const std::vector<Event>& events) {
                              ", the first message it never received");
         }
         if (e.seq < released_ && !released_may_go_back_) {
-          fail("re-deliveries only inside the unreleased window",
-               "a restarted consumer resumes at sequence " + n(e.seq) + " although it had released up to " +
-                   n(released_));
+          fail("re-deliveries only inside the unreleased window", "a restarted consumer resumes at sequence " +
+                                                                      n(e.seq) + " although it had released up to " +
+                                                                      n(released_));
         }
         knowledge_lost_ = false;
         consumer_expect_ = e.seq;
@@ -160,8 +160,7 @@ void Checker::consumer_events(const std::vector<Event>& events) {
         break;
       case EventKind::follow_summary:
         if (e.y != 0) {
-          fail("no gap", "the following consumer saw sequence or payload " + n(e.y - 1) +
-                             " out of order or damaged");
+          fail("no gap", "the following consumer saw sequence or payload " + n(e.y - 1) + " out of order or damaged");
         }
         consumer_expect_ = e.seq;
         max_received_ = std::max(max_received_, e.seq);

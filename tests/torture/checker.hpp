@@ -79,8 +79,8 @@ class Checker {
     std::uint32_t gen;
     std::uint64_t digest;
   };
-  std::map<std::uint64_t, Delivered> delivered_;         // the content each sequence was delivered with
-  std::map<std::uint64_t, std::uint32_t> staged_dead_;   // sequence -> generation of a record never published
+  std::map<std::uint64_t, Delivered> delivered_;        // the content each sequence was delivered with
+  std::map<std::uint64_t, std::uint32_t> staged_dead_;  // sequence -> generation of a record never published
 };
 
 }  // namespace shmq::torture

@@ -39,7 +39,8 @@ std::size_t intact_record(const std::vector<char>& log, std::size_t at, DiskEven
   if (log.size() - at < size) return 0;
   DiskEventHeader zeroed = h;
   zeroed.checksum = 0;
-  std::vector<char> copy(log.begin() + static_cast<std::ptrdiff_t>(at), log.begin() + static_cast<std::ptrdiff_t>(at + size));
+  std::vector<char> copy(log.begin() + static_cast<std::ptrdiff_t>(at),
+                         log.begin() + static_cast<std::ptrdiff_t>(at + size));
   std::memcpy(copy.data(), &zeroed, sizeof zeroed);
   return XXH3_64bits(copy.data(), copy.size()) == h.checksum ? size : 0;
 }
@@ -92,7 +93,8 @@ bool AgentDisk::page_of(const void* address, std::size_t& page) {
       in >> range >> perms >> offset >> dev >> inode >> path;
       if (path != queue_.string()) continue;
       mappings_.push_back({std::stoull(range.substr(0, range.find('-')), nullptr, 16),
-                           std::stoull(range.substr(range.find('-') + 1), nullptr, 16), std::stoull(offset, nullptr, 16)});
+                           std::stoull(range.substr(range.find('-') + 1), nullptr, 16),
+                           std::stoull(offset, nullptr, 16)});
     }
   }
   return false;
@@ -179,8 +181,9 @@ void DiskModel::absorb_log() {
       size = intact_record(log, at, h);
     }
     Page content;
-    if (h.has_content != 0) content.assign(log.begin() + static_cast<std::ptrdiff_t>(at + sizeof h),
-                                           log.begin() + static_cast<std::ptrdiff_t>(at + size));
+    if (h.has_content != 0)
+      content.assign(log.begin() + static_cast<std::ptrdiff_t>(at + sizeof h),
+                     log.begin() + static_cast<std::ptrdiff_t>(at + size));
     at += size;
     if (cut_requested_) continue;  // after the cut nothing reaches the disk
     const std::size_t p = h.page;
@@ -245,8 +248,9 @@ std::string DiskModel::power_loss(Rng& rng) {
     if (versions.empty()) continue;
     std::size_t choice = 0;  // 0: the disk's own; i: versions[i - 1]
     if (adversarial) {
-      choice = p == 0 ? versions.size() : rng.percent(50) ? rng.below(std::min<std::size_t>(2, versions.size()) + 1)
-                                                          : versions.size();
+      choice = p == 0            ? versions.size()
+               : rng.percent(50) ? rng.below(std::min<std::size_t>(2, versions.size()) + 1)
+                                 : versions.size();
     } else {
       choice = rng.below(versions.size() + 1);
     }

@@ -91,9 +91,9 @@ class DiskModel {
   std::filesystem::path queue_;
   std::filesystem::path disk_log_;
   std::uint64_t log_offset_ = 0;
-  std::vector<Page> disk_;                 // known to be on disk
-  std::vector<std::vector<Page>> later_;   // versions seen since, oldest first
-  std::map<std::size_t, Page> clean_lost_; // pages a failed msync left clean with this content
+  std::vector<Page> disk_;                  // known to be on disk
+  std::vector<std::vector<Page>> later_;    // versions seen since, oldest first
+  std::map<std::size_t, Page> clean_lost_;  // pages a failed msync left clean with this content
   bool cut_requested_ = false;
 };
 

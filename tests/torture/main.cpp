@@ -64,23 +64,36 @@ Cli parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value after " + a).c_str());
       return argv[++i];
     };
-    if (a == "--seed") cli.seed = std::stoull(value(), nullptr, 0);
+    if (a == "--seed")
+      cli.seed = std::stoull(value(), nullptr, 0);
     else if (a == "--seeds") {
       std::stringstream list(value());
       std::string s;
       while (std::getline(list, s, ',')) cli.seeds.push_back(std::stoull(s, nullptr, 0));
-    } else if (a == "--new-seed") cli.new_seed = true;
-    else if (a == "--steps") cli.steps = std::stoull(value());
-    else if (a == "--minutes") cli.seconds = std::stod(value()) * 60;
-    else if (a == "--seconds") cli.seconds = std::stod(value());
-    else if (a == "--replay") cli.replay = cli.verbose = true;
-    else if (a == "--verbose") cli.verbose = true;
-    else if (a == "--no-failpoints") cli.failpoints = false;
-    else if (a == "--every-scenario") cli.every_scenario = true;
-    else if (a == "--scenario") cli.scenario = value();
-    else if (a == "--keep") cli.keep = value();
-    else if (a == "--dir") cli.dir = value();
-    else usage(("unknown argument " + a).c_str());
+    } else if (a == "--new-seed")
+      cli.new_seed = true;
+    else if (a == "--steps")
+      cli.steps = std::stoull(value());
+    else if (a == "--minutes")
+      cli.seconds = std::stod(value()) * 60;
+    else if (a == "--seconds")
+      cli.seconds = std::stod(value());
+    else if (a == "--replay")
+      cli.replay = cli.verbose = true;
+    else if (a == "--verbose")
+      cli.verbose = true;
+    else if (a == "--no-failpoints")
+      cli.failpoints = false;
+    else if (a == "--every-scenario")
+      cli.every_scenario = true;
+    else if (a == "--scenario")
+      cli.scenario = value();
+    else if (a == "--keep")
+      cli.keep = value();
+    else if (a == "--dir")
+      cli.dir = value();
+    else
+      usage(("unknown argument " + a).c_str());
   }
   if (!cli.scenario.empty()) {
     bool known = false;
@@ -173,9 +186,12 @@ int main(int argc, char** argv) {
   // Each listed seed once; with a time budget, then the seeds after the last one until it is spent.
   for (std::size_t i = 0;; ++i) {
     std::uint64_t seed = 0;
-    if (i < seeds.size()) seed = seeds[i];
-    else if (cli.seconds > 0 && elapsed() < cli.seconds) seed = seeds.back() + (i - seeds.size() + 1);
-    else break;
+    if (i < seeds.size())
+      seed = seeds[i];
+    else if (cli.seconds > 0 && elapsed() < cli.seconds)
+      seed = seeds.back() + (i - seeds.size() + 1);
+    else
+      break;
     if (i < cli.seeds.size() && cli.every_scenario && cli.scenario.empty()) {
       for (const std::string& name : scenario_names()) {
         if (!run_one(cli, seed, name)) return 1;

@@ -11,16 +11,16 @@ namespace shmq::torture {
 
 enum class Op : std::uint32_t {
   // both roles
-  open,   // a: liveness ms, b: spin ns, c: checkpoint policy (producer); text: SHMQ_FAILPOINT spec
-  close,  // destroy the handle
+  open,       // a: liveness ms, b: spin ns, c: checkpoint policy (producer); text: SHMQ_FAILPOINT spec
+  close,      // destroy the handle
   fork_copy,  // fork(); the child destroys its copy of the handle and exits (a == 1: it stays, blocked)
   // producer
-  try_send,       // a: size, b: 1 = Publish::later
-  send,           // a: size (waits for room)
-  send_for,       // a: size, b: timeout ms
-  send_batch,     // sizes[0..count)
-  reserve_commit, // a: reserved size, b: used size, c: 1 = Publish::later (try_reserve)
-  reserve_abandon,// a: size
+  try_send,         // a: size, b: 1 = Publish::later
+  send,             // a: size (waits for room)
+  send_for,         // a: size, b: timeout ms
+  send_batch,       // sizes[0..count)
+  reserve_commit,   // a: reserved size, b: used size, c: 1 = Publish::later (try_reserve)
+  reserve_abandon,  // a: size
   publish,
   sync,
   wait_durable,   // the newest message sent
@@ -88,8 +88,8 @@ inline constexpr std::uint32_t kDiskEventMagic = 0x444b4556;  // "VEKD"
 struct DiskEventHeader {
   std::uint32_t magic = kDiskEventMagic;
   DiskEventKind kind{};
-  std::uint32_t page = 0;  // failed/synced: the page whose content follows; rewritten: first page
-  std::uint32_t pages = 0; // rewritten: how many
+  std::uint32_t page = 0;   // failed/synced: the page whose content follows; rewritten: first page
+  std::uint32_t pages = 0;  // rewritten: how many
   std::uint32_t has_content = 0;
   std::uint32_t reserved = 0;
   std::uint64_t checksum = 0;  // of the header (with this field 0) and the content

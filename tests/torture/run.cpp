@@ -56,7 +56,8 @@ Run::Run(const RunOptions& options, const std::string& scenario)
   // A forked copy of a role holder outlives its agent: it becomes our child, so we can reap it.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   shmq::logger()->set_level(spdlog::level::warn);  // the history says what happened
-  dir_ = options.dir / ("shmq-torture-" + scenario + "-" + n(options.seed) + "-" + n(static_cast<std::uint64_t>(::getpid())));
+  dir_ = options.dir /
+         ("shmq-torture-" + scenario + "-" + n(options.seed) + "-" + n(static_cast<std::uint64_t>(::getpid())));
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
   queue_ = dir_ / "queue";
@@ -114,8 +115,8 @@ Command Run::open_command() {
   Command c;
   c.op = Op::open;
   c.a = ops_.weighted({1, 1, 1}) == 0 ? 10 : ops_.percent(50) ? 30 : 100;  // liveness interval, ms
-  c.b = ops_.percent(50) ? 0 : ops_.percent(50) ? 2000 : 50000;             // spin, ns
-  c.c = ops_.below(4) | (ops_.percent(30) ? 0x10 : 0);                      // checkpoint policy, fencing
+  c.b = ops_.percent(50) ? 0 : ops_.percent(50) ? 2000 : 50000;            // spin, ns
+  c.c = ops_.below(4) | (ops_.percent(30) ? 0x10 : 0);                     // checkpoint policy, fencing
   return c;
 }
 
@@ -148,8 +149,8 @@ bool Run::open_producer(const Faults& faults) {
   if (r->outcome == Outcome::error) {
     const bool injected = faults.disk.fail_msync_at != 0 && r->error_code == static_cast<int>(ErrorCode::io);
     if (!injected) {
-      fail("every open after any kill succeeds", std::string("Producer::open: ") + r->text +
-                                                     "; processes with the file open:" + holders_of(queue_));
+      fail("every open after any kill succeeds",
+           std::string("Producer::open: ") + r->text + "; processes with the file open:" + holders_of(queue_));
     }
     history_.note(std::string("producer open failed as injected: ") + r->text);
     kill(producer_);
@@ -159,10 +160,11 @@ bool Run::open_producer(const Faults& faults) {
   awaiting_recovery_ = false;
   // The file's write position and sequence follow a producer from its open, not from its first
   // publication: the tools, a restarting consumer and recovery read them.
-  const std::uint64_t word = file_word(queue_, offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence));
+  const std::uint64_t word =
+      file_word(queue_, offsetof(layout::Header, producer) + offsetof(layout::RoleLine, sequence));
   if (word != r->a) {
-    fail("the file's positions follow the producer", "a producer opened at sequence " + n(r->a) +
-                                                        " and the file's sequence word says " + n(word));
+    fail("the file's positions follow the producer",
+         "a producer opened at sequence " + n(r->a) + " and the file's sequence word says " + n(word));
   }
   return true;
 }
@@ -175,8 +177,8 @@ bool Run::open_consumer(const Faults& faults) {
   const std::optional<Reply> r = call(consumer_, open_command());
   if (!r) return false;
   if (r->outcome == Outcome::error) {
-    fail("every open after any kill succeeds", std::string("Consumer::open: ") + r->text +
-                                                   "; processes with the file open:" + holders_of(queue_));
+    fail("every open after any kill succeeds",
+         std::string("Consumer::open: ") + r->text + "; processes with the file open:" + holders_of(queue_));
   }
   history_.note("consumer open: next sequence " + n(r->a) + (r->b ? ", recovered" : ""));
   awaiting_recovery_ = false;
@@ -207,7 +209,7 @@ void Run::after_death(std::unique_ptr<Agent>& agent) {
   if (agent->setup().role == Role::consumer) checker_.consumer_events(events);
   if (!killed && !clean) {
     fail("agents end only when killed", std::string(to_string(agent->setup().role)) + " gen " +
-                                             n(agent->setup().generation) + " ended with " + describe_status(status));
+                                            n(agent->setup().generation) + " ended with " + describe_status(status));
   }
   history_.note(std::string(to_string(agent->setup().role)) + " gen " + n(agent->setup().generation) + " is dead (" +
                 describe_status(status) + ")");
@@ -288,7 +290,8 @@ void Run::run_tool(const std::string& which) {
     const std::string invariant = which == "verify" ? "verify never calls an undamaged queue damaged"
                                                     : "the tools never fail on an undamaged queue";
     fail(invariant, "shmq " + which + " exited " + std::to_string(r.exit_code) +
-                        (r.signal ? std::string(" (") + strsignal(r.signal) + ")" : "") + ": " + r.output.substr(0, 600));
+                        (r.signal ? std::string(" (") + strsignal(r.signal) + ")" : "") + ": " +
+                        r.output.substr(0, 600));
   }
 }
 

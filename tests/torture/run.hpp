@@ -53,8 +53,8 @@ class Run {
 
   History& history() { return history_; }
   Checker& checker() { return checker_; }
-  Rng& ops() { return ops_; }        // what to do next
-  Rng& chaos() { return chaos_; }    // when a kill lands (not replayable exactly anyway)
+  Rng& ops() { return ops_; }      // what to do next
+  Rng& chaos() { return chaos_; }  // when a kill lands (not replayable exactly anyway)
   Rng& disk_rng() { return disk_rng_; }
   const std::filesystem::path& queue() const { return queue_; }
   const std::filesystem::path& dir() const { return dir_; }
@@ -119,7 +119,7 @@ class Run {
   std::uint32_t generation_ = 0;
   std::uint32_t boot_ = 0;
   std::uint64_t tool_runs_ = 0;
-  bool awaiting_recovery_ = false;  // the power failed and no open has recovered the file yet
+  bool awaiting_recovery_ = false;                      // the power failed and no open has recovered the file yet
   std::map<std::uint32_t, std::uint64_t> log_offsets_;  // per generation
 };
 

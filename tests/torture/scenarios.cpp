@@ -33,7 +33,7 @@ std::uint64_t random_size(Rng& rng, std::uint64_t capacity) {
 }
 
 const char* const kProducerFailpoints[] = {"publish.before_store", "publish.after_store", "commit.after_header",
-                                           "wake.before_futex",    "park.before_membarrier"};
+                                           "wake.before_futex", "park.before_membarrier"};
 const char* const kDurableFailpoints[] = {"checkpoint.after_ring_sync", "checkpoint.after_slot_write",
                                           "checkpoint.after_slot_sync", "reconfirm.after_ring_sync"};
 const char* const kConsumerFailpoints[] = {"release.before_store", "release.after_store", "wake.before_futex",
@@ -51,7 +51,8 @@ Run::Faults producer_faults(Run& run) {
   Rng& r = run.ops();
   if (r.percent(35) && run.failpoints()) {
     const bool durable_point = run.durable() && r.percent(40);
-    f.failpoint = (durable_point ? pick(r, kDurableFailpoints) : pick(r, kProducerFailpoints)) + ":" + n(r.between(1, 30));
+    f.failpoint =
+        (durable_point ? pick(r, kDurableFailpoints) : pick(r, kProducerFailpoints)) + ":" + n(r.between(1, 30));
   }
   if (run.durable() && r.percent(6)) f.disk.fail_msync_at = r.between(1, 12);
   if (run.durable() && r.percent(4)) f.disk.cut_at_msync = r.between(1, 12);
@@ -78,9 +79,10 @@ void check_error(Run& run, const Reply& r, bool eio_injected, const char* what) 
 void check_wait(const Reply& r, std::uint64_t timeout_ms, std::uint64_t liveness_ms, const char* what) {
   const auto bound = milliseconds(timeout_ms + liveness_ms) + kWaitSlack;
   if (std::chrono::nanoseconds(r.elapsed_ns) > bound) {
-    fail("no wait outlasts its deadline", std::string(what) + " took " + n(static_cast<std::uint64_t>(r.elapsed_ns / 1000000)) +
-                                              " ms; its deadline " + n(timeout_ms) + " ms + liveness " + n(liveness_ms) +
-                                              " ms + slack " + n(static_cast<std::uint64_t>(kWaitSlack.count())) + " ms");
+    fail("no wait outlasts its deadline",
+         std::string(what) + " took " + n(static_cast<std::uint64_t>(r.elapsed_ns / 1000000)) + " ms; its deadline " +
+             n(timeout_ms) + " ms + liveness " + n(liveness_ms) + " ms + slack " +
+             n(static_cast<std::uint64_t>(kWaitSlack.count())) + " ms");
   }
 }
 
@@ -168,8 +170,32 @@ class Mixed {
     const bool durable = run_.durable();
     const bool can_block = following_ && run_.consumer_up() && !run_.consumer()->stopped();
     Command c;
-    switch (rng_.weighted({14, 6, 4, 6, 2, 4, can_block ? 5u : 0u, durable ? 5u : 0u, durable ? 3u : 1u, 3, 8, 5, 8,
-                           3, 3, 3, 2, 2, 2, 2, 1, 4, 1, durable ? 2u : 0u, 1, 1})) {
+    switch (rng_.weighted({14,
+                           6,
+                           4,
+                           6,
+                           2,
+                           4,
+                           can_block ? 5u : 0u,
+                           durable ? 5u : 0u,
+                           durable ? 3u : 1u,
+                           3,
+                           8,
+                           5,
+                           8,
+                           3,
+                           3,
+                           3,
+                           2,
+                           2,
+                           2,
+                           2,
+                           1,
+                           4,
+                           1,
+                           durable ? 2u : 0u,
+                           1,
+                           1})) {
       case 0:
       case 1:
         if (!producer_ready()) return;
@@ -205,7 +231,8 @@ class Mixed {
         if (!producer_ready()) return;
         c.op = rng_.percent(50) ? Op::send_batch : Op::send;
         c.count = static_cast<std::uint32_t>(rng_.between(1, 12));
-        for (std::uint32_t i = 0; i < c.count; ++i) c.sizes[i] = static_cast<std::uint32_t>(random_size(rng_, capacity_));
+        for (std::uint32_t i = 0; i < c.count; ++i)
+          c.sizes[i] = static_cast<std::uint32_t>(random_size(rng_, capacity_));
         c.a = c.sizes[0];
         produce(c, c.op == Op::send ? "send" : "send_batch");
         return;
@@ -219,7 +246,8 @@ class Mixed {
         if (!producer_ready()) return;
         c.op = Op::stage_and_die;
         c.count = static_cast<std::uint32_t>(rng_.between(1, 6));
-        for (std::uint32_t i = 0; i < c.count; ++i) c.sizes[i] = static_cast<std::uint32_t>(rng_.between(16, capacity_ / 8));
+        for (std::uint32_t i = 0; i < c.count; ++i)
+          c.sizes[i] = static_cast<std::uint32_t>(rng_.between(16, capacity_ / 8));
         produce(c, "stage_and_die");
         if (run_.producer() && !run_.producer()->alive()) run_.after_death(run_.producer());
         return;
@@ -266,7 +294,8 @@ class Mixed {
         c.op = producer_dead && rng_.percent(50) ? Op::receive : Op::receive_for;
         c.a = rng_.between(1, 40);
         if (const auto r = consume(c, "receive"); r && r->outcome != Outcome::error)
-          check_wait(*r, c.op == Op::receive ? 0 : c.a, 100, c.op == Op::receive ? "receive (producer dead)" : "receive_for");
+          check_wait(*r, c.op == Op::receive ? 0 : c.a, 100,
+                     c.op == Op::receive ? "receive (producer dead)" : "receive_for");
         return;
       }
       case 14:
@@ -363,8 +392,8 @@ class Mixed {
     }
     if (!r) fail("agents end only when killed", "the process creating a queue on a full disk died");
     if (r->outcome != Outcome::error || r->error_code != static_cast<int>(ErrorCode::io) || r->a != 0)
-      fail("a full disk fails create, leaving nothing", std::string("create_queue with ENOSPC: ") + r->text +
-                                                           (r->a ? " (a file was left at the path)" : ""));
+      fail("a full disk fails create, leaving nothing",
+           std::string("create_queue with ENOSPC: ") + r->text + (r->a ? " (a file was left at the path)" : ""));
     run_.history().note("create on a full disk fails as it should");
   }
 
@@ -532,7 +561,8 @@ void samples(Run& run) {
   o.initial_position = 0;
   run.create(o);
   const std::uint64_t total = 2000 + rng.below(20000);
-  const std::string size = std::to_string(rng.between(33, std::min<std::uint64_t>(2000, shmq::max_message_size(o.capacity))));
+  const std::string size =
+      std::to_string(rng.between(33, std::min<std::uint64_t>(2000, shmq::max_message_size(o.capacity))));
   Program reader({consumer, "--queue", run.queue().string(), "--verify", "--follow", "-n", std::to_string(total)},
                  run.dir() / "sample-consumer.txt");
   std::uint64_t kills = 0;
@@ -544,7 +574,9 @@ void samples(Run& run) {
     if (k == std::min<std::uint64_t>(run.steps(), 60)) {
       const std::optional<ProgramResult> r = writer.wait(kHangDetector);
       if (!r) fail("no wait outlasts its deadline", "shmq-producer did not finish");
-      if (r->exit_code != 0) fail("every open after any kill succeeds", "shmq-producer exited " + n(static_cast<std::uint64_t>(r->exit_code)) + ": " + r->output.substr(0, 600));
+      if (r->exit_code != 0)
+        fail("every open after any kill succeeds",
+             "shmq-producer exited " + n(static_cast<std::uint64_t>(r->exit_code)) + ": " + r->output.substr(0, 600));
       break;
     }
     writer.kill();
@@ -555,7 +587,8 @@ void samples(Run& run) {
   const std::optional<ProgramResult> r = reader.wait(kHangDetector);
   if (!r) fail("no wait outlasts its deadline", "shmq-consumer did not finish");
   if (r->exit_code != 0)
-    fail("no gap", "shmq-consumer --verify exited " + n(static_cast<std::uint64_t>(r->exit_code)) + ": " + r->output.substr(0, 600));
+    fail("no gap", "shmq-consumer --verify exited " + n(static_cast<std::uint64_t>(r->exit_code)) + ": " +
+                       r->output.substr(0, 600));
   run.run_tool("verify");
 }
 

@@ -23,8 +23,8 @@ struct Tally {
     auto n = [](std::uint64_t v) { return std::to_string(v); };
     return n(runs) + " runs, " + n(operations) + " operations, " + n(kills) + " kills, " + n(stops) + " stops, " +
            n(failpoints_armed) + " failpoints armed (" + n(self_kills) + " agents died at one or at a power cut), " +
-           n(power_cuts) + " power cuts, " + n(repairs) + " repairs, " + n(tool_runs) + " tool runs, " +
-           n(deliveries) + " messages checked";
+           n(power_cuts) + " power cuts, " + n(repairs) + " repairs, " + n(tool_runs) + " tool runs, " + n(deliveries) +
+           " messages checked";
   }
 };
 
