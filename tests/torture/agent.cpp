@@ -363,7 +363,9 @@ class AgentProcess {
       case Op::stream: {
         const bool quiet = c.b == 1;
         std::uint64_t sent_count = 0;
+        bool sent_any = false;  // a send_for publishes what is staged, whether it sends or waits
         while (!stop_requested()) {
+          sent_any = true;
           const std::uint64_t seq = p.next_sequence();
           const std::size_t size = quiet ? 1 + seq % 8 : clamp(1 + seq % 48);
           const Result<std::uint64_t> r =
@@ -377,7 +379,7 @@ class AgentProcess {
           }
         }
         consume_stop();
-        note_published();
+        if (sent_any) note_published();  // stopped before its first send: what was staged still is
         note_durable();
         reply.a = sent_count;
         return reply;
